@@ -1,0 +1,39 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lethe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lethe", targets: ["lethe"]),
+        .library(name: "LetheCore", targets: ["LetheCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // System libraries: each folder holds a module.modulemap and a shim header.
+        // pkgConfig names are the .pc file names, not the Debian package names.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+
+        .target(
+            name: "LetheCore",
+            dependencies: [
+                "CSodium", "CZstd", "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
+        .executableTarget(
+            name: "lethe",
+            dependencies: [
+                "LetheCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCore"]),
+    ]
+)

@@ -1,0 +1,62 @@
+/// The one error type Lethe's core throws to its callers.
+///
+/// Every error carries a `kind` (which decides the process exit code), a one-line
+/// message and an optional hint. Messages never contain secrets or message text:
+/// they name files, channels by id, buckets by date, and records by position.
+public struct LetheError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        /// Anything not covered below.
+        case failure
+        /// The passphrase or key file does not open any key slot.
+        case wrongSecret
+        /// The archive folder does not exist or holds no Lethe archive.
+        case noArchive
+        /// The archive was written by a newer format version than this binary reads.
+        case formatTooNew
+        /// A retention policy file is invalid.
+        case policyInvalid
+        /// Another lethe process holds the archive lock.
+        case locked
+        /// A record failed authentication or is malformed: tampering or corruption.
+        case integrity
+        /// An input file (an export) is malformed or hostile.
+        case badInput
+        /// The command line is wrong (missing secret, conflicting options).
+        case usage
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var hint: String?
+
+    public init(_ kind: Kind, _ message: String, hint: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String { message }
+
+    /// The process exit code for this error. Kept in one place; repeated in `lethe --help`.
+    public var exitCode: Int32 { ExitCodes.code(for: kind) }
+}
+
+/// Exit codes, in one place. `lethe help exit-codes` prints this table.
+public enum ExitCodes {
+    public static let ok: Int32 = 0
+    public static let table: [(LetheError.Kind, Int32, String)] = [
+        (.failure, 1, "error"),
+        (.usage, 2, "wrong usage"),
+        (.wrongSecret, 3, "wrong passphrase or key file"),
+        (.noArchive, 4, "no archive at the given path"),
+        (.formatTooNew, 5, "archive written by a newer lethe"),
+        (.policyInvalid, 6, "retention policy invalid"),
+        (.locked, 7, "archive locked by another lethe process"),
+        (.integrity, 8, "integrity failure: tampered or corrupt record"),
+        (.badInput, 9, "input export malformed or hostile"),
+    ]
+
+    public static func code(for kind: LetheError.Kind) -> Int32 {
+        table.first { $0.0 == kind }?.1 ?? 1
+    }
+}
