@@ -1,0 +1,2 @@
+import LetheCore
+print("lethe: not built yet")
