@@ -1,0 +1,121 @@
+import Foundation
+import ZIPFoundation
+
+/// A Slack export zip, read in place (nothing is ever extracted to disk).
+///
+/// Entry names: `\` becomes `/`; bytes are decoded as UTF-8 when valid, else
+/// as CP437 (Slack does not set the UTF-8 flag). `__MACOSX/`, `.DS_Store`,
+/// directory and symlink entries are skipped; absolute and `..` names are
+/// skipped with a warning; of duplicate names the first wins (warning).
+/// Reading counts bytes actually inflated, against the per-entry, total and
+/// ratio limits, so a lying header cannot slip a zip bomb past them.
+public final class ZipSource: ExportSource, @unchecked Sendable {
+    public let displayName: String
+    public let entries: [String]
+    public let listingWarnings: [ImportWarning]
+    private let archive: Archive
+    private let byPath: [String: Entry]
+    private let budget: ReadBudget
+    /// ZIPFoundation's `Archive` reads through one `FILE*`: one reader at a time.
+    private let lock = NSLock()
+
+    /// Uncompressed size above which the compression ratio is checked.
+    static let ratioThreshold = 1 << 20
+
+    public init(_ url: URL, limits: ImportLimits = .init()) throws {
+        displayName = url.lastPathComponent
+        budget = ReadBudget(limits: limits)
+        do {
+            archive = try Archive(url: url, accessMode: .read)
+        } catch {
+            throw LetheError(.badInput, "\(url.lastPathComponent): not a readable zip archive (\(error))")
+        }
+        var entries: [String] = []
+        var byPath: [String: Entry] = [:]
+        var warnings: [ImportWarning] = []
+        for entry in archive {
+            let name = ZipSource.decodeName(entry)
+            switch ExportPath.classify(name) {
+            case .ignore:
+                continue
+            case .refuse(let reason):
+                warnings.append(ImportWarning(file: ZipSource.printable(name), reason: "\(reason), skipped"))
+            case .file(let path):
+                if entry.type == .symlink {
+                    warnings.append(ImportWarning(file: path, reason: "symbolic link entry, skipped"))
+                } else if entry.type == .directory {
+                    continue
+                } else if byPath[path] != nil {
+                    warnings.append(ImportWarning(file: path, reason: "duplicate entry name, the first one is used"))
+                } else {
+                    byPath[path] = entry
+                    entries.append(path)
+                }
+            }
+        }
+        self.entries = entries
+        self.byPath = byPath
+        self.listingWarnings = warnings
+    }
+
+    /// UTF-8 when the name bytes are valid UTF-8 (flag or not), else CP437.
+    static func decodeName(_ entry: Entry) -> String {
+        let utf8 = entry.path(using: .utf8)
+        if !utf8.isEmpty { return utf8 }
+        // Latin-1 maps each byte to the scalar of the same value: recover the raw bytes.
+        let latin1 = entry.path(using: .isoLatin1)
+        return CP437.decode(latin1.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+    }
+
+    /// A name safe to print: control characters replaced.
+    static func printable(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
+
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        guard let entry = byPath[path] else { throw LetheError(.badInput, "\(displayName): \(path): no such entry") }
+        let cap = min(maxBytes, budget.limits.maxFileBytes)
+        let maxRatio = budget.limits.maxCompressionRatio
+        let compressed = max(entry.compressedSize, 1)
+        if entry.uncompressedSize > UInt64(cap) {
+            throw LetheError(.badInput, "\(displayName): \(path): uncompressed size over the limit of \(cap) bytes")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(cap))))
+        var limitError: LetheError?
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                bytes.append(contentsOf: chunk)
+                if bytes.count > cap {
+                    limitError = LetheError(.badInput, "\(self.displayName): \(path): uncompressed size over the limit of \(cap) bytes")
+                } else if bytes.count > ZipSource.ratioThreshold, UInt64(bytes.count) / compressed > UInt64(maxRatio) {
+                    limitError = LetheError(.badInput, "\(self.displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
+                }
+                if let limitError { throw limitError }
+                try self.budget.charge(chunk.count, entry: path, source: self.displayName)
+            }
+        } catch {
+            if let limitError { throw limitError }
+            if let lethe = error as? LetheError { throw lethe }
+            throw LetheError(.badInput, "\(displayName): not a readable zip archive (\(path): \(error))")
+        }
+        return bytes
+    }
+}
+
+/// IBM code page 437, the zip default for names without the UTF-8 flag.
+enum CP437 {
+    static let high: [Unicode.Scalar] = Array(
+        "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{A0}"
+            .unicodeScalars)
+
+    static func decode(_ bytes: [UInt8]) -> String {
+        var s = String.UnicodeScalarView()
+        for b in bytes {
+            s.append(b < 0x80 ? Unicode.Scalar(b) : high[Int(b - 0x80)])
+        }
+        return String(s)
+    }
+}
