@@ -1,0 +1,31 @@
+/// The channel criteria of a rule or hold: every criterion given must hold; the values
+/// of one list are alternatives. A nil criterion does not constrain.
+public struct ChannelMatch: Sendable, Hashable {
+    /// Name globs; a channel without a name (a 1:1 DM) never matches.
+    public var channels: [ChannelGlob]?
+    /// Exact Slack ids.
+    public var ids: [String]?
+    public var kinds: [ConversationKind]?
+    public var archived: Bool?
+
+    public init(channels: [ChannelGlob]? = nil, ids: [String]? = nil,
+                kinds: [ConversationKind]? = nil, archived: Bool? = nil) {
+        self.channels = channels
+        self.ids = ids
+        self.kinds = kinds
+        self.archived = archived
+    }
+
+    /// True when no criterion is given (such a match would match everything).
+    public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil }
+
+    public func matches(_ channel: ChannelFacts) -> Bool {
+        if let channels {
+            guard let name = channel.name, channels.contains(where: { $0.matches(name) }) else { return false }
+        }
+        if let ids, !ids.contains(channel.id) { return false }
+        if let kinds, !kinds.contains(channel.kind) { return false }
+        if let archived, archived != channel.isArchived { return false }
+        return true
+    }
+}
