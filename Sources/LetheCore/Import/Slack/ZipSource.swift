@@ -13,7 +13,7 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
     public let displayName: String
     public let entries: [String]
     public let listingWarnings: [ImportWarning]
-    private let archive: Archive
+    private let archive: ZIPFoundation.Archive
     private let byPath: [String: Entry]
     private let budget: ReadBudget
     /// ZIPFoundation's `Archive` reads through one `FILE*`: one reader at a time.
@@ -26,7 +26,7 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         displayName = url.lastPathComponent
         budget = ReadBudget(limits: limits)
         do {
-            archive = try Archive(url: url, accessMode: .read)
+            archive = try ZIPFoundation.Archive(url: url, accessMode: .read)
         } catch {
             throw LetheError(.badInput, "\(url.lastPathComponent): not a readable zip archive (\(error))")
         }

@@ -1,0 +1,389 @@
+import Foundation
+
+/// An open, unlocked archive: the façade the commands use.
+///
+/// An archive is a folder with `keys.db` (keystore), `data.db` (bulk ciphertext)
+/// and `lock`. Opening it checks the format version, opens a key slot with the
+/// offered secret (reading the keystore read-only, so a wrong secret changes no
+/// file), then takes the lock and opens the files.
+public final class Archive {
+    public enum Mode: Sendable { case read, write }
+
+    public let directory: URL
+    public let mode: Mode
+    public let scheme: BucketScheme
+    let archiveID: [UInt8]
+    let keystore: Keystore
+    let data: DataStore
+    let masterKey: SecretKey
+    let tagKey: SecretKey
+    let directoryKey: SecretKey
+    private var channelKeyCache: [Int64: SecretKey] = [:]
+    private let lock: ArchiveLock
+
+    public var archiveIDHex: String { archiveID.map { String(format: "%02x", $0) }.joined() }
+
+    private init(directory: URL, mode: Mode, scheme: BucketScheme, archiveID: [UInt8], keystore: Keystore, data: DataStore,
+                 masterKey: SecretKey, lock: ArchiveLock) throws {
+        self.directory = directory
+        self.mode = mode
+        self.scheme = scheme
+        self.archiveID = archiveID
+        self.keystore = keystore
+        self.data = data
+        self.masterKey = masterKey
+        self.lock = lock
+        self.tagKey = KDF.subkey(of: masterKey, context: "tags")
+        guard let wrappedDK = try keystore.archiveKey("directory"),
+              let dk = AEAD.unwrap(wrappedDK, under: masterKey, ad: Envelope.associatedData(.directoryKey, archiveID: archiveID))
+        else { throw LetheError(.integrity, "keys.db: the directory key does not authenticate") }
+        self.directoryKey = dk
+    }
+
+    // MARK: - Creating
+
+    public struct InitOptions: Sendable {
+        public var scheme: BucketScheme = .day
+        public var kdf: KDFProfile = .moderate
+
+        public init(scheme: BucketScheme = .day, kdf: KDFProfile = .moderate) {
+            self.scheme = scheme
+            self.kdf = kdf
+        }
+    }
+
+    /// Creates a new archive folder. `credentials` decide which slots it gets.
+    public static func create(at directory: URL, credentials: Credentials, options: InitOptions) throws {
+        precondition(!credentials.isEmpty)
+        let fm = FileManager.default
+        let keysPath = directory.appendingPathComponent(Schema.keystoreFile).path
+        let dataPath = directory.appendingPathComponent(Schema.dataFile).path
+        if fm.fileExists(atPath: keysPath) {
+            throw LetheError(.failure, "an archive already exists at \(directory.path)", hint: "choose another folder with --archive")
+        }
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for leftover in [dataPath, dataPath + "-wal", dataPath + "-shm", keysPath + ".tmp", keysPath + ".tmp-journal"] {
+            try? fm.removeItem(atPath: leftover)  // remains of an interrupted init
+        }
+        let archiveID = Sodium.randomBytes(16)
+        let masterKey = SecretKey.random()
+        let directoryKey = SecretKey.random()
+        let now = Int64(Date().timeIntervalSince1970)
+
+        do {
+            let db = try SQLiteDatabase(path: dataPath, options: [.readWrite, .create])
+            let store = try DataStore(db: db)
+            try db.transaction {
+                try db.execute(Schema.data)
+                try store.setMeta("format_version", Array(String(Schema.formatVersion).utf8))
+                try store.setMeta("archive_id", archiveID)
+            }
+        }
+        let tmpPath = keysPath + ".tmp"
+        do {
+            let db = try SQLiteDatabase(path: tmpPath, options: [.readWrite, .create])
+            let ks = try Keystore(db: db)
+            try db.transaction {
+                try db.execute(Schema.keystore)
+                try ks.setMeta("format_version", Array(String(Schema.formatVersion).utf8))
+                try ks.setMeta("archive_id", archiveID)
+                try ks.setMeta("bucket_scheme", Array(options.scheme.rawValue.utf8))
+                try ks.setMeta("created_at", Array(String(now).utf8))
+                try ks.setArchiveKey("directory", AEAD.wrap(directoryKey, under: masterKey,
+                                                            ad: Envelope.associatedData(.directoryKey, archiveID: archiveID)))
+                if let keyFile = credentials.keyFile {
+                    try addKeyFileSlot(ks, archiveID: archiveID, masterKey: masterKey, keyFile: keyFile, now: now)
+                }
+                if let passphrase = credentials.passphrase {
+                    try addPassphraseSlot(ks, archiveID: archiveID, masterKey: masterKey, passphrase: passphrase, profile: options.kdf, now: now)
+                }
+            }
+        }
+        guard rename(tmpPath, keysPath) == 0 else {
+            throw LetheError(.failure, "cannot create \(keysPath): \(String(cString: strerror(errno)))")
+        }
+        fsyncDirectory(directory)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(Schema.lockFile).path, contents: nil,
+                                           attributes: [.posixPermissions: 0o600])
+    }
+
+    static func addPassphraseSlot(_ ks: Keystore, archiveID: [UInt8], masterKey: SecretKey, passphrase: Secret, profile: KDFProfile, now: Int64) throws {
+        let id = try ks.nextSlotID()
+        let salt = Sodium.randomBytes(KDF.saltBytes)
+        let kek = try KDF.argon2id(passphrase: passphrase, salt: salt, opsLimit: profile.opsLimit, memLimit: profile.memLimit)
+        let wrapped = AEAD.wrap(masterKey, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, id))
+        try ks.insertSlot(.init(id: id, kind: "passphrase", salt: salt, opsLimit: profile.opsLimit, memLimit: profile.memLimit,
+                                wrapped: wrapped, createdAt: now))
+    }
+
+    static func addKeyFileSlot(_ ks: Keystore, archiveID: [UInt8], masterKey: SecretKey, keyFile: SecretKey, now: Int64) throws {
+        let id = try ks.nextSlotID()
+        let kek = keyFileKEK(keyFile, archiveID: archiveID)
+        let wrapped = AEAD.wrap(masterKey, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, id))
+        try ks.insertSlot(.init(id: id, kind: "keyfile", salt: [], opsLimit: 0, memLimit: 0, wrapped: wrapped, createdAt: now))
+    }
+
+    static func keyFileKEK(_ keyFile: SecretKey, archiveID: [UInt8]) -> SecretKey {
+        var bytes = KDF.keyedHash(key: keyFile, context: "lethe1 keyfile kek", archiveID)
+        defer { Sodium.wipe(&bytes) }
+        return bytes.withUnsafeBytes { SecretKey.copying($0) }
+    }
+
+    // MARK: - Opening
+
+    /// Opens and unlocks an archive. `command` is recorded in the lock for other processes to see.
+    public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0) throws -> Archive {
+        let fm = FileManager.default
+        let keysPath = directory.appendingPathComponent(Schema.keystoreFile).path
+        let dataPath = directory.appendingPathComponent(Schema.dataFile).path
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
+            throw LetheError(.noArchive, "no archive at \(directory.path): the folder does not exist",
+                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
+        }
+        guard fm.fileExists(atPath: keysPath) else {
+            throw LetheError(.noArchive, "no archive at \(directory.path): \(Schema.keystoreFile) is missing",
+                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
+        }
+        guard fm.fileExists(atPath: dataPath) else {
+            throw LetheError(.integrity, "\(dataPath) is missing: the archive's bulk file is gone",
+                             hint: "restore data.db from a backup; keys.db alone holds no messages")
+        }
+        guard credentials.isEmpty == false else {
+            throw LetheError(.usage, "no secret given", hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
+        }
+
+        // 1. Read the keystore without writing anything, and find the master key.
+        let hotJournal = fm.fileExists(atPath: keysPath + "-journal")
+        var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
+        var keystore = try Keystore(db: keysDB)
+        let (archiveID, scheme) = try readHeader(keystore, path: keysPath)
+        let masterKey = try unlock(keystore, archiveID: archiveID, credentials: credentials)
+
+        // 2. Lock, then open for real.
+        let lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
+        if mode == .write && !hotJournal {
+            keysDB = try SQLiteDatabase(path: keysPath, options: [.readWrite])
+            keystore = try Keystore(db: keysDB)
+        }
+        let dataDB = try SQLiteDatabase(path: dataPath, options: [.readWrite])
+        let data = try DataStore(db: dataDB)
+        guard let dataVersion = try data.meta("format_version").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
+            throw LetheError(.integrity, "\(dataPath) is not a lethe data file")
+        }
+        guard dataVersion <= Schema.formatVersion else {
+            throw LetheError(.formatTooNew, "\(dataPath) was written by a newer lethe (format \(dataVersion); this lethe reads up to \(Schema.formatVersion))",
+                             hint: "upgrade lethe")
+        }
+        guard let dataArchiveID = try data.meta("archive_id"), dataArchiveID == archiveID else {
+            throw LetheError(.integrity, "\(dataPath) belongs to another archive than \(keysPath)",
+                             hint: "data.db and keys.db must come from the same archive")
+        }
+        let archive = try Archive(directory: directory, mode: mode, scheme: scheme, archiveID: archiveID, keystore: keystore,
+                                  data: data, masterKey: masterKey, lock: lock)
+        if mode == .write { try archive.finishPendingPurges() }
+        return archive
+    }
+
+    private static func readHeader(_ ks: Keystore, path: String) throws -> ([UInt8], BucketScheme) {
+        let version: Int64?
+        do {
+            version = try ks.meta("format_version").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+        } catch {
+            throw LetheError(.integrity, "\(path) is not a lethe keystore (\(error))")
+        }
+        guard let version else { throw LetheError(.integrity, "\(path) is not a lethe keystore: no format version") }
+        guard version <= Schema.formatVersion else {
+            throw LetheError(.formatTooNew, "\(path) was written by a newer lethe (format \(version); this lethe reads up to \(Schema.formatVersion))",
+                             hint: "upgrade lethe; this binary will not touch the archive")
+        }
+        guard let id = try ks.meta("archive_id"), id.count == 16,
+              let schemeName = try ks.meta("bucket_scheme"),
+              let scheme = BucketScheme(rawValue: String(decoding: schemeName, as: UTF8.self))
+        else { throw LetheError(.integrity, "\(path): archive header is damaged") }
+        return (id, scheme)
+    }
+
+    private static func unlock(_ ks: Keystore, archiveID: [UInt8], credentials: Credentials) throws -> SecretKey {
+        let slots = try ks.slots()
+        if let keyFile = credentials.keyFile {
+            let kek = keyFileKEK(keyFile, archiveID: archiveID)
+            for slot in slots where slot.kind == "keyfile" || slot.kind == "recovery" {
+                if let mk = AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) {
+                    return mk
+                }
+            }
+        }
+        if let passphrase = credentials.passphrase {
+            for slot in slots where slot.kind == "passphrase" {
+                guard slot.salt.count == KDF.saltBytes else { continue }
+                let kek = try KDF.argon2id(passphrase: passphrase, salt: slot.salt, opsLimit: slot.opsLimit, memLimit: slot.memLimit)
+                if let mk = AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) {
+                    return mk
+                }
+            }
+        }
+        let what: String
+        switch (credentials.passphrase != nil, credentials.keyFile != nil) {
+        case (true, true): what = "neither the passphrase nor the key file opens"
+        case (false, true): what = slots.contains { $0.kind == "keyfile" } ? "the key file does not open" : "the key file does not open (it has no key-file slot)"
+        default: what = slots.contains { $0.kind == "passphrase" } ? "the passphrase does not open" : "the passphrase does not open (it has no passphrase slot)"
+        }
+        throw LetheError(.wrongSecret, "\(what) this archive",
+                         hint: "check LETHE_PASSPHRASE / --passphrase-file / --key-file; no file of the archive was changed")
+    }
+
+    // MARK: - Keys
+
+    func channelTag(_ slackID: String) -> [UInt8] { KDF.keyedHash(key: tagKey, context: "channel", Array(slackID.utf8)) }
+    func userTag(_ slackID: String) -> [UInt8] { KDF.keyedHash(key: tagKey, context: "user", Array(slackID.utf8)) }
+
+    /// The key of channel `cno`, unwrapped once and cached.
+    func channelKey(cno: Int64) throws -> SecretKey {
+        if let k = channelKeyCache[cno] { return k }
+        guard let row = try keystore.channelKey(cno: cno) else {
+            throw LetheError(.integrity, "channel #\(cno): its key is missing from keys.db")
+        }
+        guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: Envelope.associatedData(.channelKey, archiveID: archiveID, cno)) else {
+            throw LetheError(.integrity, "channel #\(cno): its wrapped key does not authenticate (keys.db tampered or damaged)")
+        }
+        channelKeyCache[cno] = key
+        return key
+    }
+
+    func channelKeyCache(remove cno: Int64) { channelKeyCache[cno] = nil }
+
+    /// The channel number and key for a Slack conversation id, creating both on first sight.
+    func ensureChannel(slackID: String) throws -> (cno: Int64, tag: [UInt8], created: Bool) {
+        let tag = channelTag(slackID)
+        if let row = try keystore.channel(tag: tag) { return (row.cno, tag, false) }
+        let cno = try keystore.nextChannelNumber()
+        let key = SecretKey.random()
+        try keystore.insertChannel(cno: cno, tag: tag, wrapped: AEAD.wrap(key, under: masterKey,
+                                                                         ad: Envelope.associatedData(.channelKey, archiveID: archiveID, cno)))
+        channelKeyCache[cno] = key
+        return (cno, tag, true)
+    }
+
+    /// The key of one bucket; nil when it has none (never written, or shredded).
+    func bucketKey(cno: Int64, bucket: Int64) throws -> SecretKey? {
+        guard let wrapped = try keystore.bucketKey(cno: cno, bucket: bucket) else { return nil }
+        return try unwrapBucketKey(wrapped, cno: cno, bucket: bucket)
+    }
+
+    func unwrapBucketKey(_ wrapped: [UInt8], cno: Int64, bucket: Int64) throws -> SecretKey {
+        let ck = try channelKey(cno: cno)
+        guard let key = AEAD.unwrap(wrapped, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, cno, bucket)) else {
+            throw LetheError(.integrity, "channel #\(cno), bucket \(scheme.label(of: bucket)): its wrapped key does not authenticate")
+        }
+        return key
+    }
+
+    func createBucketKey(cno: Int64, bucket: Int64) throws -> SecretKey {
+        let key = SecretKey.random()
+        let ck = try channelKey(cno: cno)
+        try keystore.insertBucketKey(cno: cno, bucket: bucket,
+                                     wrapped: AEAD.wrap(key, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, cno, bucket)))
+        return key
+    }
+
+    // MARK: - Sealed records
+
+    func sealSegment(_ segment: Segment, cno: Int64, bucket: Int64, key: SecretKey, zstd: Zstd) -> [UInt8] {
+        var plain = segment.encoded()
+        defer { Sodium.wipe(&plain) }
+        var compressed = zstd.compress(plain)
+        defer { Sodium.wipe(&compressed) }
+        let ad = Envelope.associatedData(.segment, archiveID: archiveID, cno, bucket, Int64(segment.messages.count))
+        return AEAD.seal(compressed, header: Envelope.Encoding.zstdSegment.rawValue, ad: ad, key: key)
+    }
+
+    /// Opens a segment row; throws an integrity error naming the channel and bucket when it fails.
+    func openSegment(_ row: DataStore.SegmentRow, key: SecretKey, zstd: Zstd, channelName: String? = nil) throws -> Segment {
+        let place = "channel \(channelName ?? "#\(row.cno)"), bucket \(scheme.label(of: row.bucket))"
+        let ad = Envelope.associatedData(.segment, archiveID: archiveID, row.cno, row.bucket, row.messages)
+        guard let (header, compressed) = AEAD.open(row.body, ad: ad, key: key) else {
+            throw LetheError(.integrity, "\(place): ciphertext does not authenticate (tampered, truncated or moved)")
+        }
+        guard header == Envelope.Encoding.zstdSegment.rawValue,
+              var plain = zstd.decompress(compressed, maxSize: Segment.maxBytes)
+        else { throw LetheError(.integrity, "\(place): authenticated but not a valid segment (unknown encoding)") }
+        defer { Sodium.wipe(&plain) }
+        do {
+            let seg = try Segment.decode(plain)
+            guard seg.messages.count == row.messages else { throw ByteReader.Malformed() }
+            return seg
+        } catch {
+            throw LetheError(.integrity, "\(place): authenticated but malformed segment")
+        }
+    }
+
+    func sealRecord(_ plain: [UInt8], ad: [UInt8], key: SecretKey, zstd: Zstd) -> [UInt8] {
+        var compressed = zstd.compress(plain)
+        defer { Sodium.wipe(&compressed) }
+        return AEAD.seal(compressed, header: Envelope.Encoding.zstdJSON.rawValue, ad: ad, key: key)
+    }
+
+    func openRecord(_ body: [UInt8], ad: [UInt8], key: SecretKey, zstd: Zstd, what: String) throws -> [UInt8] {
+        guard let (header, compressed) = AEAD.open(body, ad: ad, key: key) else {
+            throw LetheError(.integrity, "\(what): ciphertext does not authenticate (tampered, truncated or moved)")
+        }
+        guard header == Envelope.Encoding.zstdJSON.rawValue, let plain = zstd.decompress(compressed, maxSize: 64 << 20) else {
+            throw LetheError(.integrity, "\(what): authenticated but malformed")
+        }
+        return plain
+    }
+
+    func channelRecordAD(_ cno: Int64) -> [UInt8] { Envelope.associatedData(.channelMeta, archiveID: archiveID, cno) }
+    func userRecordAD(_ uno: Int64) -> [UInt8] { Envelope.associatedData(.user, archiveID: archiveID, uno) }
+
+    /// Decrypts the metadata of channel `cno`; nil when it has none yet.
+    func channelRecord(cno: Int64, zstd: Zstd) throws -> ChannelRecord? {
+        guard let body = try data.channelRecord(cno: cno) else { return nil }
+        let plain = try openRecord(body, ad: channelRecordAD(cno), key: try channelKey(cno: cno), zstd: zstd, what: "channel #\(cno) metadata")
+        do { return try ChannelRecord.decode(plain) } catch {
+            throw LetheError(.integrity, "channel #\(cno) metadata: authenticated but malformed")
+        }
+    }
+
+    // MARK: - Maintenance
+
+    /// Deletes ciphertext whose keys a previous, interrupted shred already destroyed.
+    func finishPendingPurges() throws {
+        let pending = try keystore.pendingPurges()
+        guard !pending.isEmpty else { return }
+        try data.db.transaction {
+            for p in pending {
+                if p.bucket == -1 {
+                    for s in try data.segmentIndex(cno: p.cno) { try data.deleteSegment(cno: p.cno, bucket: s.bucket) }
+                    try data.deleteChannel(cno: p.cno)
+                } else {
+                    try data.deleteSegment(cno: p.cno, bucket: p.bucket)
+                }
+            }
+        }
+        try data.checkpointTruncate()
+        try keystore.db.transaction { try keystore.clearPendingPurges() }
+    }
+
+    /// Sizes of the archive's files, by name.
+    public func fileSizes() -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for n in names {
+            if let attrs = try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(n).path),
+               let size = attrs[.size] as? NSNumber {
+                out[n] = size.int64Value
+            }
+        }
+        return out
+    }
+}
+
+func fsyncDirectory(_ url: URL) {
+    let fd = open(url.path, O_RDONLY)
+    if fd >= 0 {
+        fsync(fd)
+        close(fd)
+    }
+}

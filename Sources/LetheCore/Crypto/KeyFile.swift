@@ -1,0 +1,79 @@
+import CSodium
+import Foundation
+
+/// Key files: 32 random bytes, written as one line of URL-safe base64.
+///
+/// ```
+/// # lethe key file: anyone holding this file can read the archive. Keep it secret.
+/// lethe-keyfile-v1:<43 characters of base64url, no padding>
+/// ```
+/// The key never passes through a Swift `String`: encoding and decoding use
+/// libsodium's constant-time base64 into guarded memory.
+public enum KeyFile {
+    static let prefix = Array("lethe-keyfile-v1:".utf8)
+    static let comment = Array("# lethe key file: anyone holding this file can read the archive. Keep it secret.\n".utf8)
+
+    /// Writes a new key file (mode 0600). Refuses to overwrite an existing file.
+    public static func create(at url: URL) throws -> SecretKey {
+        let key = SecretKey.random()
+        let encodedLen = Int(sodium_base64_encoded_len(32, Int32(sodium_base64_VARIANT_URLSAFE_NO_PADDING)))
+        var text = comment + prefix + [UInt8](repeating: 0, count: encodedLen)
+        let start = comment.count + prefix.count
+        text.withUnsafeMutableBytes { t in
+            key.withUnsafeBytes { k in
+                _ = sodium_bin2base64((t.baseAddress! + start).assumingMemoryBound(to: CChar.self), encodedLen,
+                                      k.baseAddress!.assumingMemoryBound(to: UInt8.self), 32,
+                                      Int32(sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+            }
+        }
+        text[text.count - 1] = 10  // replace the NUL terminator with a newline
+        defer { Sodium.wipe(&text) }
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == EEXIST ? "it already exists" : String(cString: strerror(errno))
+            throw LetheError(.usage, "cannot create key file \(url.path): \(reason)",
+                             hint: errno == EEXIST ? "to use an existing key file with a new archive, remove it first or choose another path" : nil)
+        }
+        defer { close(fd) }
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        guard written == text.count, fsync(fd) == 0 else {
+            throw LetheError(.failure, "cannot write key file \(url.path): \(String(cString: strerror(errno)))")
+        }
+        return key
+    }
+
+    /// Reads a key file into guarded memory.
+    public static func load(_ url: URL) throws -> SecretKey {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw LetheError(.usage, "cannot read key file \(url.path): no such file or not readable")
+        }
+        defer { try? handle.close() }
+        var bytes = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+        defer { Sodium.wipe(&bytes) }
+        // Find the line that starts with the prefix.
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 10 { lineEnd += 1 }
+            var end = lineEnd
+            while end > lineStart, bytes[end - 1] == 13 || bytes[end - 1] == 32 { end -= 1 }
+            if end - lineStart > prefix.count, Array(bytes[lineStart..<lineStart + prefix.count]) == prefix {
+                let b64Start = lineStart + prefix.count
+                var ok = false
+                let key = bytes.withUnsafeBytes { b in
+                    SecretKey.filled { out in
+                        var binLen = 0
+                        let rc = sodium_base642bin(out.assumingMemoryBound(to: UInt8.self), 32,
+                                                   (b.baseAddress! + b64Start).assumingMemoryBound(to: CChar.self), end - b64Start,
+                                                   nil, &binLen, nil, Int32(sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+                        ok = rc == 0 && binLen == 32
+                    }
+                }
+                if ok { return key }
+                break
+            }
+            lineStart = lineEnd + 1
+        }
+        throw LetheError(.wrongSecret, "\(url.path) is not a lethe key file", hint: "a key file is made by `lethe init --key-file FILE`")
+    }
+}

@@ -1,0 +1,45 @@
+/// Byte-level conventions shared by every sealed value in an archive.
+///
+/// Every ciphertext is an envelope `header(1) || nonce(24) || ciphertext || tag(16)`
+/// sealed with XChaCha20-Poly1305. Its associated data is
+/// `"lethe1" || purpose(1) || archive_id(16) || field(8, big-endian)* || header(1)`:
+/// the purpose and the fields bind the envelope to exactly one place
+/// (which channel, which bucket, which slot), so it cannot be moved.
+/// docs/FORMAT.md has the tables and test vectors.
+public enum Envelope {
+    /// How the plaintext inside an envelope is encoded (the header byte).
+    public enum Encoding: UInt8, Sendable {
+        /// A 32-byte key, wrapped.
+        case rawKey = 0x01
+        /// A zstd frame holding a bucket segment (see `Segment`).
+        case zstdSegment = 0x02
+        /// A zstd frame holding one JSON document (channel or user metadata).
+        case zstdJSON = 0x03
+    }
+
+    /// What an envelope is for; part of its associated data.
+    public enum Purpose: UInt8, Sendable {
+        case slot = 1         // master key wrapped by a slot KEK; field: slot id
+        case directoryKey = 2 // directory key wrapped by the master key
+        case channelKey = 3   // channel key wrapped by the master key; field: channel number
+        case bucketKey = 4    // bucket key wrapped by its channel key; fields: channel number, bucket
+        case segment = 5      // a bucket's messages under its bucket key; fields: channel, bucket, message count
+        case channelMeta = 6  // channel metadata under its channel key; field: channel number
+        case user = 7         // a user record under the directory key; field: user number
+    }
+
+    static let magic: [UInt8] = Array("lethe1".utf8)
+
+    /// The associated data for an envelope of `purpose` at the place named by `fields`.
+    static func associatedData(_ purpose: Purpose, archiveID: [UInt8], _ fields: Int64...) -> [UInt8] {
+        var ad = magic
+        ad.reserveCapacity(magic.count + 1 + archiveID.count + 8 * fields.count)
+        ad.append(purpose.rawValue)
+        ad.append(contentsOf: archiveID)
+        for f in fields {
+            let v = UInt64(bitPattern: f)
+            for shift in stride(from: 56, through: 0, by: -8) { ad.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        }
+        return ad
+    }
+}

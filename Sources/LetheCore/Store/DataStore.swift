@@ -1,0 +1,115 @@
+/// The bulk file (`data.db`): sealed channel metadata, users and bucket segments.
+///
+/// Pure storage of ciphertext; the only plaintext columns are row numbers,
+/// bucket numbers and message counts (listed in docs/SECURITY.md).
+final class DataStore {
+    let db: SQLiteDatabase
+
+    init(db: SQLiteDatabase) throws {
+        self.db = db
+        try db.execute(Schema.dataPragmas)
+    }
+
+    func meta(_ key: String) throws -> [UInt8]? {
+        let s = try db.statement("SELECT value FROM meta WHERE key = ?").query(.text(key))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func setMeta(_ key: String, _ value: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").run(.text(key), .blob(value))
+    }
+
+    // MARK: - Channels
+
+    func channelRecord(cno: Int64) throws -> [UInt8]? {
+        let s = try db.statement("SELECT record FROM channels WHERE cno = ?").query(.int(cno))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func channelRecords() throws -> [(cno: Int64, record: [UInt8])] {
+        let s = try db.statement("SELECT cno, record FROM channels ORDER BY cno").query()
+        var out: [(Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1))) }
+        return out
+    }
+
+    func putChannelRecord(cno: Int64, record: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO channels(cno, record) VALUES (?, ?)").run(.int(cno), .blob(record))
+    }
+
+    func deleteChannel(cno: Int64) throws {
+        try db.statement("DELETE FROM channels WHERE cno = ?").run(.int(cno))
+    }
+
+    // MARK: - Users
+
+    func user(tag: [UInt8]) throws -> (uno: Int64, record: [UInt8])? {
+        let s = try db.statement("SELECT uno, record FROM users WHERE tag = ?").query(.blob(tag))
+        return try s.step() ? (s.int(0), s.blob(1)) : nil
+    }
+
+    func users() throws -> [(uno: Int64, record: [UInt8])] {
+        let s = try db.statement("SELECT uno, record FROM users ORDER BY uno").query()
+        var out: [(Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1))) }
+        return out
+    }
+
+    func nextUserNumber() throws -> Int64 { try db.scalarInt("SELECT COALESCE(MAX(uno), 0) + 1 FROM users") ?? 1 }
+
+    func putUser(uno: Int64, tag: [UInt8], record: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO users(uno, tag, record) VALUES (?, ?, ?)").run(.int(uno), .blob(tag), .blob(record))
+    }
+
+    // MARK: - Segments
+
+    struct SegmentRow {
+        var cno: Int64
+        var bucket: Int64
+        var messages: Int64
+        var body: [UInt8]
+    }
+
+    func segment(cno: Int64, bucket: Int64) throws -> SegmentRow? {
+        let s = try db.statement("SELECT messages, body FROM segments WHERE cno = ? AND bucket = ?").query(.int(cno), .int(bucket))
+        return try s.step() ? SegmentRow(cno: cno, bucket: bucket, messages: s.int(0), body: s.blob(1)) : nil
+    }
+
+    func putSegment(_ row: SegmentRow) throws {
+        try db.statement("INSERT OR REPLACE INTO segments(cno, bucket, messages, body) VALUES (?, ?, ?, ?)")
+            .run(.int(row.cno), .int(row.bucket), .int(row.messages), .blob(row.body))
+    }
+
+    func deleteSegment(cno: Int64, bucket: Int64) throws {
+        try db.statement("DELETE FROM segments WHERE cno = ? AND bucket = ?").run(.int(cno), .int(bucket))
+    }
+
+    /// (cno, bucket, messages) of every segment, without bodies, ordered.
+    func segmentIndex(cno: Int64? = nil) throws -> [(cno: Int64, bucket: Int64, messages: Int64)] {
+        let s: SQLiteStatement
+        if let cno {
+            s = try db.statement("SELECT cno, bucket, messages FROM segments WHERE cno = ? ORDER BY bucket").query(.int(cno))
+        } else {
+            s = try db.statement("SELECT cno, bucket, messages FROM segments ORDER BY cno, bucket").query()
+        }
+        var out: [(Int64, Int64, Int64)] = []
+        while try s.step() { out.append((s.int(0), s.int(1), s.int(2))) }
+        return out
+    }
+
+    /// Calls `body` with each segment row of a channel (bodies included), in bucket order.
+    func forEachSegment(cno: Int64, _ body: (SegmentRow) throws -> Void) throws {
+        // A dedicated statement: the caller may use the cached ones inside `body`.
+        let s = try SQLiteDatabase.Uncached(db, "SELECT bucket, messages, body FROM segments WHERE cno = ? ORDER BY bucket")
+        try s.statement.bind([.int(cno)])
+        while try s.statement.step() {
+            try body(SegmentRow(cno: cno, bucket: s.statement.int(0), messages: s.statement.int(1), body: s.statement.blob(2)))
+        }
+    }
+
+    /// Checkpoints the WAL into the main file and truncates it to zero bytes.
+    func checkpointTruncate() throws {
+        db.resetAll()
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+}

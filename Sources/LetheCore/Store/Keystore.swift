@@ -1,0 +1,166 @@
+/// The keystore file (`keys.db`): slots, wrapped keys, tombstones, audit chain.
+///
+/// Pure storage: it reads and writes wrapped bytes and never sees a plain key.
+final class Keystore {
+    let db: SQLiteDatabase
+
+    init(db: SQLiteDatabase) throws {
+        self.db = db
+        try db.execute(Schema.keystorePragmas)
+    }
+
+    // MARK: - Meta
+
+    func meta(_ key: String) throws -> [UInt8]? {
+        let s = try db.statement("SELECT value FROM meta WHERE key = ?").query(.text(key))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func setMeta(_ key: String, _ value: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").run(.text(key), .blob(value))
+    }
+
+    // MARK: - Slots
+
+    struct Slot {
+        var id: Int64
+        var kind: String
+        var salt: [UInt8]
+        var opsLimit: UInt64
+        var memLimit: UInt64
+        var wrapped: [UInt8]
+        var createdAt: Int64
+    }
+
+    func slots() throws -> [Slot] {
+        let s = try db.statement("SELECT id, kind, salt, ops_limit, mem_limit, wrapped, created_at FROM slots ORDER BY id").query()
+        var out: [Slot] = []
+        while try s.step() {
+            out.append(Slot(id: s.int(0), kind: s.text(1), salt: s.blob(2), opsLimit: UInt64(max(0, s.int(3))),
+                            memLimit: UInt64(max(0, s.int(4))), wrapped: s.blob(5), createdAt: s.int(6)))
+        }
+        return out
+    }
+
+    func nextSlotID() throws -> Int64 { (try db.scalarInt("SELECT COALESCE(MAX(id), 0) + 1 FROM slots")) ?? 1 }
+
+    func insertSlot(_ slot: Slot) throws {
+        try db.statement("INSERT INTO slots(id, kind, salt, ops_limit, mem_limit, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .run(.int(slot.id), .text(slot.kind), .blob(slot.salt), .int(Int64(slot.opsLimit)), .int(Int64(slot.memLimit)),
+                 .blob(slot.wrapped), .int(slot.createdAt))
+    }
+
+    func deleteSlot(_ id: Int64) throws {
+        try db.statement("DELETE FROM slots WHERE id = ?").run(.int(id))
+    }
+
+    // MARK: - Archive-wide keys
+
+    func archiveKey(_ name: String) throws -> [UInt8]? {
+        let s = try db.statement("SELECT wrapped FROM archive_keys WHERE name = ?").query(.text(name))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func setArchiveKey(_ name: String, _ wrapped: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO archive_keys(name, wrapped) VALUES (?, ?)").run(.text(name), .blob(wrapped))
+    }
+
+    // MARK: - Channel keys
+
+    func channel(tag: [UInt8]) throws -> (cno: Int64, wrapped: [UInt8])? {
+        let s = try db.statement("SELECT cno, wrapped FROM channel_keys WHERE tag = ?").query(.blob(tag))
+        return try s.step() ? (s.int(0), s.blob(1)) : nil
+    }
+
+    func channelKey(cno: Int64) throws -> (tag: [UInt8], wrapped: [UInt8])? {
+        let s = try db.statement("SELECT tag, wrapped FROM channel_keys WHERE cno = ?").query(.int(cno))
+        return try s.step() ? (s.blob(0), s.blob(1)) : nil
+    }
+
+    func channels() throws -> [(cno: Int64, tag: [UInt8], wrapped: [UInt8])] {
+        let s = try db.statement("SELECT cno, tag, wrapped FROM channel_keys ORDER BY cno").query()
+        var out: [(Int64, [UInt8], [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1), s.blob(2))) }
+        return out
+    }
+
+    /// Channel numbers are never reused, even after a channel key is destroyed.
+    func nextChannelNumber() throws -> Int64 {
+        let used = try db.scalarInt("SELECT COALESCE(MAX(cno), 0) FROM channel_keys") ?? 0
+        let floor = try meta("next_cno").flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 1
+        return max(used + 1, floor)
+    }
+
+    func insertChannel(cno: Int64, tag: [UInt8], wrapped: [UInt8]) throws {
+        try db.statement("INSERT INTO channel_keys(cno, tag, wrapped) VALUES (?, ?, ?)").run(.int(cno), .blob(tag), .blob(wrapped))
+        try setMeta("next_cno", Array(String(cno + 1).utf8))
+    }
+
+    func deleteChannel(cno: Int64) throws {
+        try db.statement("DELETE FROM channel_keys WHERE cno = ?").run(.int(cno))
+    }
+
+    // MARK: - Bucket keys
+
+    func bucketKey(cno: Int64, bucket: Int64) throws -> [UInt8]? {
+        let s = try db.statement("SELECT wrapped FROM bucket_keys WHERE cno = ? AND bucket = ?").query(.int(cno), .int(bucket))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func bucketKeys(cno: Int64) throws -> [(bucket: Int64, wrapped: [UInt8])] {
+        let s = try db.statement("SELECT bucket, wrapped FROM bucket_keys WHERE cno = ? ORDER BY bucket").query(.int(cno))
+        var out: [(Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1))) }
+        return out
+    }
+
+    func insertBucketKey(cno: Int64, bucket: Int64, wrapped: [UInt8]) throws {
+        try db.statement("INSERT INTO bucket_keys(cno, bucket, wrapped) VALUES (?, ?, ?)").run(.int(cno), .int(bucket), .blob(wrapped))
+    }
+
+    func deleteBucketKey(cno: Int64, bucket: Int64) throws {
+        try db.statement("DELETE FROM bucket_keys WHERE cno = ? AND bucket = ?").run(.int(cno), .int(bucket))
+    }
+
+    func bucketKeyCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM bucket_keys") ?? 0 }
+
+    // MARK: - Tombstones
+
+    func tombstonedBuckets(tag: [UInt8]) throws -> Set<Int64> {
+        let s = try db.statement("SELECT bucket FROM tombstones WHERE tag = ?").query(.blob(tag))
+        var out = Set<Int64>()
+        while try s.step() { out.insert(s.int(0)) }
+        return out
+    }
+
+    func insertTombstone(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) throws {
+        try db.statement("INSERT OR IGNORE INTO tombstones(tag, bucket, shredded_at, rule) VALUES (?, ?, ?, ?)")
+            .run(.blob(tag), .int(bucket), .int(shreddedAt), .text(rule))
+    }
+
+    func tombstoneCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM tombstones") ?? 0 }
+}
+
+extension Keystore {
+    // MARK: - Pending purges
+    //
+    // Shredding commits the key deletion here first; the ciphertext in data.db is
+    // deleted afterwards. A row here says "this bucket's ciphertext still has to go"
+    // (bucket -1: the whole channel's metadata too), so an interrupted shred is
+    // finished by the next process that opens the archive for writing.
+
+    func pendingPurges() throws -> [(cno: Int64, bucket: Int64)] {
+        let s = try db.statement("SELECT cno, bucket FROM pending_purge ORDER BY cno, bucket").query()
+        var out: [(Int64, Int64)] = []
+        while try s.step() { out.append((s.int(0), s.int(1))) }
+        return out
+    }
+
+    func addPendingPurge(cno: Int64, bucket: Int64) throws {
+        try db.statement("INSERT OR IGNORE INTO pending_purge(cno, bucket) VALUES (?, ?)").run(.int(cno), .int(bucket))
+    }
+
+    func clearPendingPurges() throws {
+        try db.execute("DELETE FROM pending_purge")
+    }
+}

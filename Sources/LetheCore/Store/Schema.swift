@@ -1,0 +1,65 @@
+/// The two SQLite files of an archive and their schemas (format version 1).
+///
+/// `keys.db` (the keystore) holds everything that must follow the retention
+/// schedule: key slots, wrapped channel and bucket keys, tombstones and the audit
+/// chain. It is small and uses a rollback journal with `synchronous=FULL`.
+/// `data.db` (the bulk) holds only ciphertext and the counts listed in
+/// docs/SECURITY.md; it can be backed up freely. It uses WAL.
+enum Schema {
+    static let formatVersion: Int64 = 1
+    static let keystoreFile = "keys.db"
+    static let dataFile = "data.db"
+    static let lockFile = "lock"
+
+    static let keystore = """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        CREATE TABLE slots(
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('passphrase', 'keyfile', 'recovery')),
+            salt BLOB,
+            ops_limit INTEGER,
+            mem_limit INTEGER,
+            wrapped BLOB NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE archive_keys(name TEXT PRIMARY KEY, wrapped BLOB NOT NULL);
+        CREATE TABLE channel_keys(
+            cno INTEGER PRIMARY KEY,
+            tag BLOB NOT NULL UNIQUE,
+            wrapped BLOB NOT NULL);
+        CREATE TABLE bucket_keys(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            wrapped BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket)) WITHOUT ROWID;
+        CREATE TABLE tombstones(
+            tag BLOB NOT NULL,
+            bucket INTEGER NOT NULL,
+            shredded_at INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            PRIMARY KEY (tag, bucket)) WITHOUT ROWID;
+        CREATE TABLE pending_purge(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            PRIMARY KEY (cno, bucket)) WITHOUT ROWID;
+        CREATE TABLE audit(
+            seq INTEGER PRIMARY KEY,
+            entry TEXT NOT NULL,
+            hash BLOB NOT NULL);
+        """
+
+    static let data = """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        CREATE TABLE channels(cno INTEGER PRIMARY KEY, record BLOB NOT NULL);
+        CREATE TABLE users(uno INTEGER PRIMARY KEY, tag BLOB NOT NULL UNIQUE, record BLOB NOT NULL);
+        CREATE TABLE segments(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            messages INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket));
+        """
+
+    /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.
+    static let keystorePragmas = "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+    static let dataPragmas = "PRAGMA secure_delete=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000;"
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import LetheCore
+
+func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+func unhex(_ s: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var it = s.makeIterator()
+    while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16)!) }
+    return out
+}
+func key(_ range: Range<UInt8>) -> SecretKey { Array(range).withUnsafeBytes { SecretKey.copying($0) } }
+
+/// Test vectors computed independently with PyNaCl (libsodium's Python binding); docs/FORMAT.md quotes them.
+@Suite struct CryptoVectorTests {
+    let archiveID = Array(UInt8(96)..<UInt8(112))
+
+    @Test func associatedDataLayout() {
+        let ad = Envelope.associatedData(.bucketKey, archiveID: archiveID, 1, 19844)
+        #expect(hex(ad) == "6c657468653104606162636465666768696a6b6c6d6e6f00000000000000010000000000004d84")
+    }
+
+    @Test func wrappedBucketKeyVector() {
+        let ad = Envelope.associatedData(.bucketKey, archiveID: archiveID, 1, 19844)
+        let wrapped = AEAD.wrap(key(0..<32), under: key(32..<64), ad: ad, nonce: Array(64..<88))
+        #expect(hex(wrapped) == "01404142434445464748494a4b4c4d4e4f50515253545556573a206faa2263fbd87f77e533e86eec2ae944d5f0c20214542c98db349222d70de875a3c07e7805427b94a646e5442faa")
+        let back = AEAD.unwrap(wrapped, under: key(32..<64), ad: ad)
+        #expect(back.map { $0.withUnsafeBytes { Array($0) } } == Array(0..<32))
+    }
+
+    @Test func argon2idVector() throws {
+        var pass = Array("correct horse battery staple".utf8)
+        let kek = try KDF.argon2id(passphrase: Secret(wiping: &pass), salt: Array(0..<16), opsLimit: 2, memLimit: 67_108_864)
+        #expect(kek.withUnsafeBytes { hex(Array($0)) } == "c05ce4c4dd7e0e45ee6011cc59d068ade47df1b01fc0cf9cd4678bdf68a5b7b0")
+        #expect(pass.allSatisfy { $0 == 0 }, "the source buffer is wiped")
+    }
+
+    @Test func keyFileKEKVector() {
+        let kek = Archive.keyFileKEK(key(0..<32), archiveID: archiveID)
+        #expect(kek.withUnsafeBytes { hex(Array($0)) } == "dd2cbe0dd4ea259929ab0fde68ebbcb56e3b9f592d12951f67f99184eef1542f")
+    }
+}
+
+@Suite struct CryptoTamperTests {
+    let archiveID = Sodium.randomBytes(16)
+
+    @Test func everyFlippedBitIsRejected() {
+        let k = SecretKey.random()
+        let ad = Envelope.associatedData(.segment, archiveID: archiveID, 3, 100, 2)
+        let sealed = AEAD.seal(Array("two messages".utf8), header: 2, ad: ad, key: k)
+        #expect(AEAD.open(sealed, ad: ad, key: k)?.plaintext == Array("two messages".utf8))
+        for i in 0..<sealed.count {
+            for bit in 0..<8 {
+                var t = sealed
+                t[i] ^= UInt8(1 << bit)
+                #expect(AEAD.open(t, ad: ad, key: k) == nil, "flip at byte \(i) bit \(bit) must not authenticate")
+            }
+        }
+        #expect(AEAD.open(Array(sealed.dropLast()), ad: ad, key: k) == nil, "truncated")
+        #expect(AEAD.open(Array(sealed.prefix(10)), ad: ad, key: k) == nil, "shorter than the overhead")
+    }
+
+    @Test func movedOrWrongKeyIsRejected() {
+        let k = SecretKey.random()
+        let ad = Envelope.associatedData(.segment, archiveID: archiveID, 3, 100, 2)
+        let sealed = AEAD.seal(Array("x".utf8), header: 2, ad: ad, key: k)
+        #expect(AEAD.open(sealed, ad: Envelope.associatedData(.segment, archiveID: archiveID, 3, 101, 2), key: k) == nil, "other bucket")
+        #expect(AEAD.open(sealed, ad: Envelope.associatedData(.segment, archiveID: archiveID, 4, 100, 2), key: k) == nil, "other channel")
+        #expect(AEAD.open(sealed, ad: Envelope.associatedData(.segment, archiveID: archiveID, 3, 100, 3), key: k) == nil, "other count")
+        #expect(AEAD.open(sealed, ad: Envelope.associatedData(.segment, archiveID: Sodium.randomBytes(16), 3, 100, 2), key: k) == nil, "other archive")
+        #expect(AEAD.open(sealed, ad: ad, key: SecretKey.random()) == nil, "other key")
+        let wrapped = AEAD.wrap(k, under: k, ad: ad)
+        #expect(AEAD.unwrap(wrapped, under: SecretKey.random(), ad: ad) == nil)
+    }
+
+    @Test func keyFilesRoundTripAndRejectGarbage() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-kf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("k")
+        let made = try KeyFile.create(at: url)
+        let loaded = try KeyFile.load(url)
+        #expect(made.withUnsafeBytes { Array($0) } == loaded.withUnsafeBytes { Array($0) })
+        let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        #expect(throws: LetheError.self) { try KeyFile.create(at: url) }
+        let bad = dir.appendingPathComponent("bad")
+        try Data("lethe-keyfile-v1:tooshort\n".utf8).write(to: bad)
+        #expect(throws: LetheError.self) { try KeyFile.load(bad) }
+    }
+}
+
+@Suite struct FormatTests {
+    @Test func segmentRoundTripsAndRejectsMalformed() throws {
+        let seg = Segment(messages: [
+            .init(ts: SlackTimestamp("1712173142.143619")!, fileDay: 19_816, editedTS: "1712173200.000000", json: Array(#"{"ts":"1712173142.143619","text":"hé"}"#.utf8)),
+            .init(ts: SlackTimestamp("1712173143.000001")!, fileDay: -5, editedTS: nil, json: []),
+        ])
+        let bytes = seg.encoded()
+        #expect(try Segment.decode(bytes) == seg)
+        for cut in [0, 3, 5, bytes.count - 1] {
+            #expect(throws: (any Error).self) { try Segment.decode(Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: (any Error).self) { try Segment.decode(bytes + [0]) }
+    }
+
+    @Test(arguments: BucketScheme.allCases)
+    func bucketsTileTheTimeline(scheme: BucketScheme) {
+        var previousEnd: Int64?
+        let first = scheme.bucket(containing: -40 * 86400)
+        for b in first..<(first + 800) {
+            let (start, end) = scheme.range(of: b)
+            #expect(start < end)
+            if let previousEnd { #expect(previousEnd == start) }
+            #expect(scheme.bucket(containing: start) == b)
+            #expect(scheme.bucket(containing: end - 1) == b)
+            previousEnd = end
+        }
+    }
+
+    @Test func bucketLabels() {
+        let t: Int64 = 1_712_173_142  // 2024-04-03T19:39:02Z, a Wednesday
+        #expect(BucketScheme.day.label(of: BucketScheme.day.bucket(containing: t)) == "2024-04-03")
+        #expect(BucketScheme.week.label(of: BucketScheme.week.bucket(containing: t)) == "2024-04-01/w")
+        #expect(BucketScheme.month.label(of: BucketScheme.month.bucket(containing: t)) == "2024-04")
+    }
+}
