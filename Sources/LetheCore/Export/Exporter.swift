@@ -1,0 +1,144 @@
+import Foundation
+
+/// What `lethe export` wrote.
+public struct ExportReport: Codable, Sendable {
+    public var out: String
+    public var channels = 0
+    public var users = 0
+    public var messages = 0
+    public var dayFiles = 0
+    public var seconds = 0.0
+}
+
+/// Writes the archive back out as a Slack export folder.
+///
+/// Metadata files hold each conversation's and user's object exactly as imported.
+/// Each message goes back into the day file it came from (`fileDay`), in ts order,
+/// one compacted message per line. Works channel by channel, bucket by bucket,
+/// so memory stays bounded by a few buckets.
+public final class Exporter {
+    let archive: Archive
+    private let zstd = Zstd()
+    weak var progress: ImportProgress?
+
+    public init(archive: Archive, progress: ImportProgress? = nil) {
+        self.archive = archive
+        self.progress = progress
+    }
+
+    public func run(to out: URL) throws -> ExportReport {
+        let started = Date()
+        let fm = FileManager.default
+        if fm.fileExists(atPath: out.path) {
+            let contents = (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
+            guard contents.isEmpty else {
+                throw LetheError(.usage, "\(out.path) exists and is not empty", hint: "export into a new or empty folder")
+            }
+        }
+        try fm.createDirectory(at: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var report = ExportReport(out: out.path)
+
+        // Channels, by kind.
+        var byKind: [ConversationKind: [[UInt8]]] = [:]
+        var channels: [(cno: Int64, conversation: ExportConversation)] = []
+        for (cno, _, _) in try archive.keystore.channels() {
+            guard let record = try archive.channelRecord(cno: cno, zstd: zstd) else { continue }
+            byKind[record.conversation.kind, default: []].append(record.conversation.rawJSON)
+            channels.append((cno, record.conversation))
+        }
+        for kind in ConversationKind.allCases {
+            try writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
+        }
+        var users: [[UInt8]] = []
+        for (uno, body) in try archive.data.users() {
+            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
+            do { users.append(try UserRecord.decode(plain).user.rawJSON) } catch {
+                throw LetheError(.integrity, "user record #\(uno): authenticated but malformed")
+            }
+        }
+        try writeArray(users, to: out.appendingPathComponent("users.json"))
+        report.users = users.count
+        report.channels = channels.count
+
+        let totalSegments = try archive.data.segmentIndex().count
+        progress?.began(source: "export", dayFiles: totalSegments)
+        defer { progress?.ended() }
+        var segmentsDone = 0
+        for (cno, conversation) in channels {
+            let folder = out.appendingPathComponent(conversation.folder, isDirectory: true)
+            guard Exporter.isSafeFolderName(conversation.folder) else {
+                throw LetheError(.integrity, "channel \(conversation.id): folder name is not a safe relative name")
+            }
+            var written = Set<Int32>()
+            var open: [Int32: [Segment.Message]] = [:]
+            var madeFolder = false
+            func flush(_ day: Int32) throws {
+                guard let msgs = open.removeValue(forKey: day) else { return }
+                if !madeFolder {
+                    try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+                    madeFolder = true
+                }
+                let url = folder.appendingPathComponent(CivilDate(dayNumber: Int64(day)).description + ".json")
+                var all = msgs
+                if written.contains(day) { all += try Exporter.readBack(url) } else { report.dayFiles += 1 }
+                all.sort { $0.ts < $1.ts }
+                try writeArray(all.map(\.json), to: url)
+                written.insert(day)
+            }
+            try archive.data.forEachSegment(cno: cno) { row in
+                guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {
+                    throw LetheError(.integrity, "channel \(conversation.id), bucket \(archive.scheme.label(of: row.bucket)): ciphertext present but its key is missing")
+                }
+                let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: conversation.id)
+                for m in segment.messages { open[m.fileDay, default: []].append(m) }
+                report.messages += segment.messages.count
+                // Slack cuts day files in US Pacific time: a day file never reaches
+                // more than a day before the UTC bucket that holds its messages.
+                let horizon = Int32(truncatingIfNeeded: archive.scheme.range(of: row.bucket).start / 86400) - 2
+                for day in open.keys.sorted() where day < horizon { try flush(day) }
+                segmentsDone += 1
+                progress?.advanced(dayFilesDone: segmentsDone, messages: report.messages)
+            }
+            for day in open.keys.sorted() { try flush(day) }
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// A folder name from an export is used only if it is one plain path component.
+    static func isSafeFolderName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+
+    /// Writes a JSON array, one element per line, as `lethe export` lays out every file.
+    private func writeArray(_ items: [[UInt8]], to url: URL) throws {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(items.reduce(4) { $0 + $1.count + 6 })
+        for (i, item) in items.enumerated() {
+            out.append(contentsOf: i == 0 ? [10, 32, 32, 32, 32] : [44, 10, 32, 32, 32, 32])
+            out.append(contentsOf: item)
+        }
+        out.append(contentsOf: items.isEmpty ? [93, 10] : [10, 93, 10])
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(out), attributes: [.posixPermissions: 0o600]) else {
+            throw LetheError(.failure, "cannot write \(url.path)")
+        }
+    }
+
+    /// Reads back a day file this exporter wrote (one message per line), for the
+    /// rare message whose day file was already written: exports cut in another time zone.
+    static func readBack(_ url: URL) throws -> [Segment.Message] {
+        let data = try Data(contentsOf: url)
+        var out: [Segment.Message] = []
+        for line in data.split(separator: 10) {
+            var bytes = Array(line)
+            while let f = bytes.first, f == 32 { bytes.removeFirst() }
+            if bytes.last == 44 { bytes.removeLast() }
+            guard bytes.first == UInt8(ascii: "{") else { continue }
+            guard let obj = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                  let tsString = obj["ts"] as? String, let ts = SlackTimestamp(tsString)
+            else { throw LetheError(.failure, "\(url.path): cannot re-read a line written by this export") }
+            out.append(Segment.Message(ts: ts, fileDay: 0, editedTS: nil, json: bytes))
+        }
+        return out
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+
+/// Receives progress of a long import. The CLI draws a bar on a TTY; tests pass nil.
+public protocol ImportProgress: AnyObject {
+    func began(source: String, dayFiles: Int)
+    func advanced(dayFilesDone: Int, messages: Int)
+    func ended()
+}
+
+public struct ImportOptions: Sendable {
+    /// Fail on the first skipped record instead of skipping it with a warning.
+    public var strict = false
+    public var limits = ImportLimits()
+    /// Commit both files after about this many bytes of new ciphertext.
+    public var commitEveryBytes = 64 << 20
+    /// Flush a channel's pending buckets when they hold more than this many bytes.
+    public var pendingBytesLimit = 48 << 20
+
+    public init() {}
+}
+
+/// What an import did. Encoded with snake_case keys for `lethe import --json`.
+public struct ImportReport: Codable, Sendable {
+    public var sources: [String] = []
+    public var messagesAdded = 0
+    public var messagesUpdated = 0
+    public var messagesUnchanged = 0
+    public var messagesSkippedShredded = 0
+    public var messagesSkippedInvalid = 0
+    public var messagesSkippedDuplicate = 0
+    public var channels = 0
+    public var channelsAdded = 0
+    public var usersAdded = 0
+    public var usersUpdated = 0
+    public var dayFiles = 0
+    public var bucketsWritten = 0
+    public var seconds = 0.0
+    public var warnings: [String] = []
+
+    public init() {}
+
+    public var messagesSeen: Int {
+        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate
+    }
+}
+
+/// Imports Slack exports into an open archive.
+///
+/// Streams one conversation at a time, one day file at a time: messages are
+/// grouped into pending buckets (by their own `ts`, never the file name), and
+/// each bucket is merged with what the archive already holds, re-sealed and
+/// written. Keys are committed before the ciphertext that needs them, so an
+/// interrupted import leaves at worst unused keys, and a re-run completes it.
+public final class Importer {
+    let archive: Archive
+    let options: ImportOptions
+    weak var progress: ImportProgress?
+    private let zstd = Zstd()
+    private var report = ImportReport()
+    private var bytesSinceCommit = 0
+    private var inTransaction = false
+
+    public init(archive: Archive, options: ImportOptions = ImportOptions(), progress: ImportProgress? = nil) {
+        precondition(archive.mode == .write)
+        self.archive = archive
+        self.options = options
+        self.progress = progress
+    }
+
+    /// Imports every path in order and returns one combined report.
+    public func run(_ urls: [URL]) throws -> ImportReport {
+        let started = Date()
+        defer { if inTransaction { rollback() } }
+        for url in urls {
+            let export = try SlackExport.open(url, limits: options.limits)
+            report.sources.append(url.path)
+            try importOne(export, name: url.lastPathComponent)
+            for w in export.warnings { try warn(w) }
+        }
+        try archive.data.checkpointTruncate()
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    private func warn(_ w: ImportWarning) throws {
+        if options.strict { throw LetheError(.badInput, w.description, hint: "drop --strict to skip such records with a warning") }
+        if report.warnings.count < 1000 { report.warnings.append(w.description) }
+    }
+
+    // MARK: - Transactions
+
+    private func begin() throws {
+        guard !inTransaction else { return }
+        try archive.keystore.db.execute("BEGIN IMMEDIATE")
+        do { try archive.data.db.execute("BEGIN IMMEDIATE") } catch {
+            try? archive.keystore.db.execute("ROLLBACK")
+            throw error
+        }
+        inTransaction = true
+    }
+
+    /// Keys first, then the ciphertext that needs them.
+    private func commit() throws {
+        guard inTransaction else { return }
+        try archive.keystore.db.execute("COMMIT")
+        try archive.data.db.execute("COMMIT")
+        inTransaction = false
+        bytesSinceCommit = 0
+    }
+
+    private func rollback() {
+        try? archive.data.db.execute("ROLLBACK")
+        try? archive.keystore.db.execute("ROLLBACK")
+        inTransaction = false
+    }
+
+    // MARK: - One export
+
+    private func importOne(_ export: SlackExport, name: String) throws {
+        let plan = export.conversations.map { ($0, export.dayFiles(of: $0)) }
+        let totalDays = plan.reduce(0) { $0 + $1.1.count }
+        progress?.began(source: name, dayFiles: totalDays)
+        defer { progress?.ended() }
+
+        try begin()
+        try importUsers(export.users)
+        var daysDone = 0
+        for (conversation, days) in plan {
+            try importConversation(conversation, days: days, export: export) {
+                daysDone += 1
+                self.progress?.advanced(dayFilesDone: daysDone, messages: self.report.messagesSeen)
+            }
+            if bytesSinceCommit >= options.commitEveryBytes {
+                try commit()
+                try begin()
+            }
+        }
+        try commit()
+    }
+
+    private func importUsers(_ users: [ExportUser]) throws {
+        for user in users {
+            let tag = archive.userTag(user.id)
+            let plain = UserRecord(user: user).encoded()
+            if let existing = try archive.data.user(tag: tag) {
+                let old = try archive.openRecord(existing.record, ad: archive.userRecordAD(existing.uno), key: archive.directoryKey,
+                                                 zstd: zstd, what: "user record #\(existing.uno)")
+                if old != plain {
+                    try archive.data.putUser(uno: existing.uno, tag: tag,
+                                             record: archive.sealRecord(plain, ad: archive.userRecordAD(existing.uno), key: archive.directoryKey, zstd: zstd))
+                    report.usersUpdated += 1
+                }
+            } else {
+                let uno = try archive.data.nextUserNumber()
+                try archive.data.putUser(uno: uno, tag: tag,
+                                         record: archive.sealRecord(plain, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd))
+                report.usersAdded += 1
+            }
+        }
+    }
+
+    private func importConversation(_ conversation: ExportConversation, days: [DayFile], export: SlackExport, dayDone: () -> Void) throws {
+        let (cno, tag, created) = try archive.ensureChannel(slackID: conversation.id)
+        report.channels += 1
+        if created { report.channelsAdded += 1 }
+        let channelKey = try archive.channelKey(cno: cno)
+        let record = ChannelRecord(conversation: conversation).encoded()
+        let existing = try archive.data.channelRecord(cno: cno).map {
+            try archive.openRecord($0, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd, what: "channel \(conversation.id) metadata")
+        }
+        if existing != record {
+            try archive.data.putChannelRecord(cno: cno, record: archive.sealRecord(record, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd))
+        }
+
+        let shredded = try archive.keystore.tombstonedBuckets(tag: tag)
+        var pending: [Int64: [String: Segment.Message]] = [:]
+        var pendingBytes = 0
+        for day in days {
+            report.dayFiles += 1
+            let (messages, skipped) = try export.readMessages(day)
+            for w in skipped {
+                report.messagesSkippedInvalid += 1
+                try warn(w)
+            }
+            let fileDay = Int32(truncatingIfNeeded: day.date.dayNumber)
+            for m in messages {
+                let bucket = archive.scheme.bucket(containing: m.ts.seconds)
+                if shredded.contains(bucket) {
+                    report.messagesSkippedShredded += 1
+                    continue
+                }
+                let msg = Segment.Message(ts: m.ts, fileDay: fileDay, editedTS: m.editedTS, json: m.json)
+                if pending[bucket, default: [:]].updateValue(msg, forKey: m.ts.string) != nil {
+                    report.messagesSkippedDuplicate += 1
+                    try warn(ImportWarning(file: day.path, reason: "duplicate ts \(m.ts.string) in \(conversation.folder): the last copy is kept"))
+                } else {
+                    pendingBytes += m.json.count + 32
+                }
+            }
+            dayDone()
+            if pendingBytes > options.pendingBytesLimit {
+                try flush(&pending, cno: cno, channelID: conversation.id)
+                pendingBytes = 0
+            }
+        }
+        try flush(&pending, cno: cno, channelID: conversation.id)
+    }
+
+    /// Merges pending messages into their buckets and writes the changed ones.
+    private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, channelID: String) throws {
+        for bucket in pending.keys.sorted() {
+            guard let incoming = pending[bucket] else { continue }
+            try mergeBucket(cno: cno, bucket: bucket, incoming: incoming, channelID: channelID)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func mergeBucket(cno: Int64, bucket: Int64, incoming: [String: Segment.Message], channelID: String) throws {
+        var merged: [String: Segment.Message]
+        let key: SecretKey
+        var changed = false
+        if let row = try archive.data.segment(cno: cno, bucket: bucket) {
+            guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
+                throw LetheError(.integrity, "channel \(channelID), bucket \(archive.scheme.label(of: bucket)): ciphertext present but its key is missing",
+                                 hint: "run `lethe verify`")
+            }
+            key = k
+            let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)
+            merged = Dictionary(uniqueKeysWithValues: segment.messages.map { ($0.ts.string, $0) })
+        } else {
+            // A key may exist without ciphertext if an earlier import stopped between its two commits.
+            key = try archive.bucketKey(cno: cno, bucket: bucket) ?? archive.createBucketKey(cno: cno, bucket: bucket)
+            merged = [:]
+            changed = true
+        }
+        for (ts, new) in incoming {
+            if let old = merged[ts] {
+                if old.json == new.json || Importer.isOlderVersion(new, than: old) {
+                    report.messagesUnchanged += 1
+                } else {
+                    merged[ts] = new
+                    report.messagesUpdated += 1
+                    changed = true
+                }
+            } else {
+                merged[ts] = new
+                report.messagesAdded += 1
+                changed = true
+            }
+        }
+        guard changed else { return }
+        let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
+        let body = archive.sealSegment(segment, cno: cno, bucket: bucket, key: key, zstd: zstd)
+        try archive.data.putSegment(.init(cno: cno, bucket: bucket, messages: Int64(segment.messages.count), body: body))
+        report.bucketsWritten += 1
+        bytesSinceCommit += body.count
+    }
+
+    /// True when `new` is an earlier version of `old` (an older export imported after a newer one):
+    /// `old` was edited and `new` was not, or was edited earlier.
+    static func isOlderVersion(_ new: Segment.Message, than old: Segment.Message) -> Bool {
+        guard let oldEdit = old.editedTS.flatMap(SlackTimestamp.init) else { return false }
+        guard let newEdit = new.editedTS.flatMap(SlackTimestamp.init) else { return true }
+        return newEdit < oldEdit
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// What `lethe verify` found.
+public struct VerifyReport: Encodable, Sendable {
+    public struct Failure: Codable, Sendable, CustomStringConvertible {
+        public var channelID: String?
+        public var bucket: String?
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    public var ok: Bool { failures.isEmpty }
+    public var channels = 0
+    public var buckets = 0
+    public var messages = 0
+    public var users = 0
+    /// Bucket keys with no ciphertext (left by an interrupted import; harmless).
+    public var unusedBucketKeys = 0
+    public var failures: [Failure] = []
+    public var seconds = 0.0
+
+    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, failures, seconds }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(buckets, forKey: .buckets)
+        try c.encode(messages, forKey: .messages)
+        try c.encode(users, forKey: .users)
+        try c.encode(unusedBucketKeys, forKey: .unusedBucketKeys)
+        try c.encode(failures, forKey: .failures)
+        try c.encode(seconds, forKey: .seconds)
+    }
+}
+
+/// Authenticates and decodes every record of an archive: keys, metadata, users, segments.
+public final class Verifier {
+    let archive: Archive
+    private let zstd = Zstd()
+    weak var progress: ImportProgress?
+
+    public init(archive: Archive, progress: ImportProgress? = nil) {
+        self.archive = archive
+        self.progress = progress
+    }
+
+    public func run() throws -> VerifyReport {
+        let started = Date()
+        var report = VerifyReport()
+        func fail(_ channel: String?, _ bucket: Int64?, _ error: Error) {
+            let reason = (error as? LetheError)?.message ?? "\(error)"
+            report.failures.append(.init(channelID: channel, bucket: bucket.map { archive.scheme.label(of: $0) }, reason: reason))
+        }
+
+        var names: [Int64: String] = [:]
+        let channels = try archive.keystore.channels()
+        var known = Set<Int64>()
+        for (cno, _, _) in channels {
+            known.insert(cno)
+            report.channels += 1
+            do {
+                if let record = try archive.channelRecord(cno: cno, zstd: zstd) { names[cno] = record.conversation.id }
+            } catch { fail(nil, nil, error) }
+        }
+        for (uno, body) in try archive.data.users() {
+            report.users += 1
+            do {
+                let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
+                _ = try UserRecord.decode(plain)
+            } catch { fail(nil, nil, error) }
+        }
+
+        let index = try archive.data.segmentIndex()
+        progress?.began(source: "verify", dayFiles: index.count)
+        defer { progress?.ended() }
+        var segmentKeys = Set<[Int64]>()
+        var done = 0
+        for cno in Set(index.map(\.cno)).sorted() {
+            let channelName = names[cno]
+            guard known.contains(cno) else {
+                fail(channelName, nil, LetheError(.integrity, "channel #\(cno): ciphertext present but the channel has no key"))
+                continue
+            }
+            try archive.data.forEachSegment(cno: cno) { row in
+                segmentKeys.insert([cno, row.bucket])
+                report.buckets += 1
+                do {
+                    guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {
+                        throw LetheError(.integrity, "channel \(channelName ?? "#\(cno)"), bucket \(archive.scheme.label(of: row.bucket)): ciphertext present but its key is missing")
+                    }
+                    let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelName)
+                    for m in segment.messages where archive.scheme.bucket(containing: m.ts.seconds) != row.bucket {
+                        throw LetheError(.integrity, "channel \(channelName ?? "#\(cno)"), bucket \(archive.scheme.label(of: row.bucket)): message \(m.ts) belongs to another bucket")
+                    }
+                    report.messages += segment.messages.count
+                } catch { fail(channelName, row.bucket, error) }
+                done += 1
+                progress?.advanced(dayFilesDone: done, messages: report.messages)
+            }
+        }
+        for (cno, _, _) in channels {
+            for (bucket, _) in try archive.keystore.bucketKeys(cno: cno) where !segmentKeys.contains([cno, bucket]) {
+                report.unusedBucketKeys += 1
+            }
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+}
