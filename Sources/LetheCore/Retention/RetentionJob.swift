@@ -1,0 +1,96 @@
+import Foundation
+
+/// Runs a retention policy against an open archive: facts → plan → shred.
+///
+/// `plan` reads only the segment index (counts, no bodies) and the channels'
+/// metadata, so its cost grows with the number of buckets, not with message
+/// volume; bodies are decrypted only for expired buckets a user-naming legal hold
+/// could cover. `apply` executes exactly the plan that `plan` prints.
+public enum RetentionJob {
+    /// Loads a policy file and fills its digest (BLAKE2b-256 of the file bytes, hex).
+    public static func loadPolicy(_ url: URL) throws -> RetentionPolicy {
+        var policy = try RetentionPolicy.load(contentsOf: url)
+        let bytes = (try? Data(contentsOf: url)).map { [UInt8]($0) } ?? []
+        policy.sourceDigest = KDF.digest(bytes).map { String(format: "%02x", $0) }.joined()
+        return policy
+    }
+
+    /// Where each bucket lives in the archive, for the plan's channel ids and starts.
+    struct Placement: Hashable {
+        var channelID: String
+        var start: Int64
+    }
+
+    /// The facts the planner needs, and where each bucket lives.
+    static func facts(_ archive: Archive) throws -> (buckets: [BucketFacts], places: [Placement: (cno: Int64, bucket: Int64)]) {
+        let zstd = Zstd()
+        var channels: [Int64: ChannelFacts] = [:]
+        for (cno, _, _) in try archive.keystore.channels() {
+            guard let c = try archive.channelRecord(cno: cno, zstd: zstd)?.conversation else { continue }
+            channels[cno] = ChannelFacts(id: c.id, name: c.name, kind: c.kind, isArchived: c.isArchived)
+        }
+        var buckets: [BucketFacts] = []
+        var places: [Placement: (Int64, Int64)] = [:]
+        for row in try archive.data.segmentIndex() {
+            guard let channel = channels[row.cno] else { continue }
+            let (start, end) = archive.scheme.range(of: row.bucket)
+            buckets.append(BucketFacts(channel: channel, start: start, end: end, messageCount: Int(row.messages)))
+            places[Placement(channelID: channel.id, start: start)] = (row.cno, row.bucket)
+        }
+        return (buckets, places)
+    }
+
+    /// Answers the planner's "who wrote in this bucket" by decrypting it.
+    final class Authors: BucketAuthorsProvider {
+        let archive: Archive
+        let places: [Placement: (cno: Int64, bucket: Int64)]
+        let zstd = Zstd()
+
+        init(archive: Archive, places: [Placement: (cno: Int64, bucket: Int64)]) {
+            self.archive = archive
+            self.places = places
+        }
+
+        func authors(of bucket: BucketFacts) throws -> [(user: String, seconds: Int64)] {
+            guard let place = places[Placement(channelID: bucket.channel.id, start: bucket.start)],
+                  let row = try archive.data.segment(cno: place.cno, bucket: place.bucket),
+                  let key = try archive.bucketKey(cno: place.cno, bucket: place.bucket)
+            else { return [] }
+            let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: bucket.channel.id)
+            return segment.messages.compactMap { m in
+                guard let user = MessageJSON.topLevelString(m.json, key: "user") else { return nil }
+                return (user, m.ts.seconds)
+            }
+        }
+    }
+
+    public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
+        let (buckets, places) = try facts(archive)
+        return try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive, places: places))
+    }
+
+    /// Plans, then shreds exactly what the plan lists, with one audit entry.
+    public static func apply(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> (plan: RetentionPlan, result: ShredResult) {
+        let (buckets, places) = try facts(archive)
+        let plan = try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive, places: places))
+        var targets: [ShredTarget] = []
+        for b in plan.shred {
+            guard let place = places[Placement(channelID: b.channelID, start: b.start)] else { continue }
+            targets.append(ShredTarget(cno: place.cno, channelID: b.channelID, bucket: place.bucket, messages: b.messageCount, rule: b.rule))
+        }
+        var perChannel: [[String: Any]] = []
+        for c in plan.channels where c.buckets > 0 {
+            perChannel.append(["channel_id": c.channelID, "rule": c.rule, "buckets": c.buckets, "messages": c.messages,
+                               "from": c.firstDate?.description ?? "", "to": c.lastDate?.description ?? ""])
+        }
+        let record: [String: Any] = [
+            "now": RetentionTime.iso8601(now),
+            "policy_digest": policy.sourceDigest,
+            "rules": plan.rules.map { ["name": $0.name, "buckets": $0.buckets, "messages": $0.messages] as [String: Any] },
+            "shredded": perChannel,
+            "held_buckets": plan.heldBuckets,
+        ]
+        let result = try archive.shred(targets, now: now, auditRecord: record)
+        return (plan, result)
+    }
+}
