@@ -1,2 +1,5 @@
-import LetheCore
-print("lethe: not built yet")
+import Foundation
+
+// Every file lethe creates (archive, key file, export) is private to its owner.
+umask(0o077)
+Lethe.main()

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LetheCore
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import Slack exports (zip files or unpacked folders).",
+        discussion: """
+            Re-importing an overlapping or later export adds what is new, updates what was
+            edited, duplicates nothing, and never brings back a bucket retention shredded
+            (those messages are counted as skipped_shredded). Malformed records are skipped
+            with a warning naming the file; --strict fails instead, leaving the archive as it was.
+            An interrupted import can simply be run again.
+            """)
+
+    @OptionGroup var archiveOptions: ArchiveOptions
+    @OptionGroup var secrets: SecretOptions
+    @Flag(name: .long, help: "Fail on the first malformed record instead of skipping it.")
+    var strict = false
+    @OptionGroup var output: OutputOptions
+    @Argument(help: ArgumentHelp("Export zip files or folders, imported in order.", valueName: "export"))
+    var paths: [String]
+
+    func run() throws {
+        try reporting {
+            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
+                                           command: "lethe import", waitSeconds: archiveOptions.wait)
+            var options = ImportOptions()
+            options.strict = strict
+            if let v = ProcessInfo.processInfo.environment["LETHE_COMMIT_EVERY_BYTES"], let n = Int(v), n > 0 {
+                options.commitEveryBytes = n  // tests use small commits to kill between them
+            }
+            let progress = TerminalProgress()
+            let report = try Importer(archive: archive, options: options, progress: progress)
+                .run(paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
+            if output.json {
+                try printJSON(report)
+                return
+            }
+            printLine("Imported \(report.sources.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s:")
+            printLine("  \(grouped(report.messagesAdded)) added, \(grouped(report.messagesUpdated)) updated, \(grouped(report.messagesUnchanged)) unchanged")
+            if report.messagesSkippedShredded > 0 { printLine("  \(grouped(report.messagesSkippedShredded)) skipped: their buckets were shredded by retention") }
+            if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
+            if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }
+            printLine("  \(report.channels) conversations (\(report.channelsAdded) new), \(report.usersAdded) new users, \(grouped(report.dayFiles)) day files, \(grouped(report.bucketsWritten)) buckets written")
+            for w in report.warnings.prefix(20) { printWarning(w) }
+            if report.warnings.count > 20 { printWarning("… and \(report.warnings.count - 20) more (see --json)") }
+        }
+    }
+}

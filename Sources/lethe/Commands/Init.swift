@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import LetheCore
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a new, empty archive.",
+        discussion: """
+            The archive gets a passphrase slot (from LETHE_PASSPHRASE, --passphrase-file or a
+            prompt) and/or a key-file slot (--key-file FILE: made if missing, used if it exists).
+            Either one unlocks the archive. Keep keys.db with your key backups: see docs/SECURITY.md.
+
+            --bucket sets the retention granularity for good: a bucket is shredded only when
+            every message it can hold has expired. Day is the default and the finest.
+            """)
+
+    @OptionGroup var archiveOptions: ArchiveOptions
+    @Option(name: .long, help: ArgumentHelp("Make (or use) this key file as a way to unlock.", valueName: "file"))
+    var keyFile: String?
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file.", valueName: "file"))
+    var passphraseFile: String?
+    @Option(name: .long, help: "Time bucket: day, week or month (default: day).")
+    var bucket: String = "day"
+    @Option(name: .long, help: "Argon2id cost for the passphrase: interactive, moderate or sensitive (default: moderate).")
+    var kdf: String = "moderate"
+    @OptionGroup var output: OutputOptions
+
+    struct Report: Encodable {
+        var archive: String
+        var bucketScheme: String
+        var slots: [String]
+        var keyFileCreated: String?
+    }
+
+    func run() throws {
+        try reporting {
+            guard let scheme = BucketScheme(rawValue: bucket) else {
+                throw LetheError(.usage, "unknown bucket '\(bucket)'", hint: "use day, week or month")
+            }
+            guard let profile = KDFProfile(rawValue: kdf) else {
+                throw LetheError(.usage, "unknown kdf profile '\(kdf)'", hint: "use interactive, moderate or sensitive")
+            }
+            let dir = try archiveOptions.url()
+            var credentials = Credentials()
+            var created: String?
+            if let keyFile {
+                let url = URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)
+                if FileManager.default.fileExists(atPath: url.path) {
+                    credentials.keyFile = try KeyFile.load(url)
+                } else {
+                    credentials.keyFile = try KeyFile.create(at: url)
+                    created = url.path
+                }
+            }
+            credentials.passphrase = try SecretReader.passphrase(file: passphraseFile, promptIfNeeded: keyFile == nil, confirm: true)
+            guard !credentials.isEmpty else {
+                throw LetheError(.usage, "no secret given and no terminal to ask on",
+                                 hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
+            }
+            try Archive.create(at: dir, credentials: credentials, options: .init(scheme: scheme, kdf: profile))
+            var slots: [String] = []
+            if credentials.keyFile != nil { slots.append("keyfile") }
+            if credentials.passphrase != nil { slots.append("passphrase") }
+            if output.json {
+                try printJSON(Report(archive: dir.path, bucketScheme: scheme.rawValue, slots: slots, keyFileCreated: created))
+            } else {
+                printLine("Created archive \(dir.path) (\(scheme.rawValue) buckets; unlocks with: \(slots.joined(separator: ", "))).")
+                if let created { printLine("Wrote key file \(created). Keep it secret and keep a copy: without it or the passphrase nothing can be read.") }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// End-to-end: the real binary, real archive files, real exports.
+@Suite(.serialized) struct ImportExportTests {
+    @Test func roundTripEqualsTheInputForEveryExport() throws {
+        let exports = Harness.exportFolders()
+        #expect(!exports.isEmpty, "at least the repository's own fixtures must be found")
+        for export in exports {
+            let a = try Harness.makeArchive("rt")
+            let imp = try Harness.run(["import", "--json", export.path], env: a.env)
+            #expect(imp.status == 0, "\(export.lastPathComponent): \(imp.stderr)")
+            let input = try ExportTree(export)
+            #expect(imp.json?["messages_added"] as? Int == input.messageCount, "\(export.lastPathComponent): every message of every day file is added once")
+
+            let out = a.dir.deletingLastPathComponent().appendingPathComponent("out")
+            let exp = try Harness.run(["export", "--out", out.path], env: a.env)
+            #expect(exp.status == 0, "\(exp.stderr)")
+            let output = try ExportTree(out)
+            #expect(Set(output.days.keys) == Set(input.days.keys), "\(export.lastPathComponent): same day files")
+            for (day, messages) in input.days {
+                let got = output.days[day] ?? [:]
+                #expect(Set(got.keys) == Set(messages.keys), "\(export.lastPathComponent) \(day): same messages")
+                for (ts, m) in messages where got[ts] != m {
+                    Issue.record("\(export.lastPathComponent) \(day) ts \(ts): exported message differs from the imported one")
+                }
+            }
+            // Exported day files are ordered by ts.
+            for (day, _) in output.days {
+                let d = try Data(contentsOf: out.appendingPathComponent(day))
+                let arr = try JSONSerialization.jsonObject(with: d) as? [NSDictionary] ?? []
+                let ts = arr.compactMap { $0["ts"] as? String }.map { Double($0) ?? 0 }
+                #expect(ts == ts.sorted(), "\(day) is ordered by ts")
+            }
+            for (file, list) in input.metadata {
+                let got = output.metadata[file] ?? []
+                #expect(Set(got.compactMap { ($0 as? NSDictionary)?["id"] as? String }) == Set(list.compactMap { ($0 as? NSDictionary)?["id"] as? String }),
+                        "\(export.lastPathComponent) \(file): same ids")
+            }
+            let ver = try Harness.run(["verify", "--json"], env: a.env)
+            #expect(ver.status == 0 && ver.json?["ok"] as? Bool == true, "\(ver.stdout)\(ver.stderr)")
+        }
+    }
+
+    @Test func reimportAddsNothing() throws {
+        guard let export = Harness.exportFolders().first else { Issue.record("no export fixture"); return }
+        let a = try Harness.makeArchive("re")
+        let first = try Harness.run(["import", "--json", export.path], env: a.env)
+        #expect(first.status == 0, "\(first.stderr)")
+        let stats1 = try Harness.run(["stats", "--json"], env: a.env).json
+        let second = try Harness.run(["import", "--json", export.path], env: a.env)
+        #expect(second.status == 0, "\(second.stderr)")
+        let j = second.json ?? [:]
+        #expect(j["messages_added"] as? Int == 0)
+        #expect(j["messages_updated"] as? Int == 0)
+        #expect(j["messages_unchanged"] as? Int == first.json?["messages_added"] as? Int)
+        let stats2 = try Harness.run(["stats", "--json"], env: a.env).json
+        #expect(stats1?["messages"] as? Int == stats2?["messages"] as? Int)
+        #expect(stats1?["buckets"] as? Int == stats2?["buckets"] as? Int)
+        #expect((stats2?["messages"] as? Int ?? 0) > 0)
+    }
+
+    @Test func keyFileAndPassphraseBothUnlock() throws {
+        let a = try Harness.makeArchive("kf")
+        let viaKey = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(viaKey.status == 0, "\(viaKey.stderr)")
+        let pf = a.dir.deletingLastPathComponent().appendingPathComponent("pass")
+        try Data("correct horse battery staple\n".utf8).write(to: pf)
+        let viaFile = try Harness.run(["stats", "--json", "--passphrase-file", pf.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(viaFile.status == 0, "\(viaFile.stderr)")
+        let none = try Harness.run(["stats"], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(none.status == 2, "no secret and no terminal is a usage error")
+        #expect(none.stderr.contains("lethe: error: no secret given"))
+    }
+}

@@ -1,2 +1,0 @@
-import Testing
-@Suite struct CLIPlaceholder { @Test func nothingYet() { #expect(1 + 1 == 2) } }

@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+@testable import LetheCore
+
+/// Retention end to end: plan against an independent computation, apply, export, forensics, audit.
+@Suite(.serialized) struct RetentionTests {
+    static let policyYAML = """
+        version: 1
+        default:
+          keep: 60d
+        rules:
+          - name: short
+            match:
+              channels: ["chan-1", "chan-2"]
+            keep: 30d
+          - name: long
+            match:
+              channels: ["chan-2"]
+            keep: 90d
+        holds:
+          - name: case-1
+            match:
+              channels: ["chan-3"]
+            from: 2024-01-10
+            until: 2024-01-20
+          - name: case-2
+            match:
+              channels: ["chan-4"]
+              users: ["U3"]
+            from: 2024-02-01
+            until: 2024-02-05
+        """
+
+    struct Msg {
+        var channel: String
+        var ts: String
+        var user: String
+        var day: Int64 { Int64(Double(ts)!) / 86400 }
+        var seconds: Int64 { Int64(Double(ts)!) }
+    }
+
+    /// Every message of the synthetic export, read straight from its files.
+    static func messages(_ export: URL) throws -> [Msg] {
+        var out: [Msg] = []
+        for folder in try FileManager.default.contentsOfDirectory(atPath: export.path) where folder.hasPrefix("chan-") {
+            for file in try FileManager.default.contentsOfDirectory(atPath: export.appendingPathComponent(folder).path) {
+                let d = try Data(contentsOf: export.appendingPathComponent(folder).appendingPathComponent(file))
+                for m in try JSONSerialization.jsonObject(with: d) as? [[String: Any]] ?? [] {
+                    out.append(Msg(channel: folder, ts: m["ts"] as! String, user: m["user"] as! String))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The expected plan, computed without Lethe: (channel, day) buckets to shred, by rule.
+    static func expected(_ msgs: [Msg], now: Int64) -> (shred: [String: Set<Int64>], byRule: [String: (buckets: Int, messages: Int)], held: Int) {
+        func rule(_ c: String) -> (String, Int64) {
+            switch c {
+            case "chan-2": return ("long", 90)
+            case "chan-1": return ("short", 30)
+            default: return ("default", 60)
+            }
+        }
+        var buckets: [String: [Int64: [Msg]]] = [:]
+        for m in msgs { buckets[m.channel, default: [:]][m.day, default: []].append(m) }
+        var shred: [String: Set<Int64>] = [:]
+        var byRule: [String: (Int, Int)] = ["default": (0, 0), "short": (0, 0), "long": (0, 0)]
+        var held = 0
+        let jan10 = CivilDate(year: 2024, month: 1, day: 10).dayNumber, jan21 = CivilDate(year: 2024, month: 1, day: 21).dayNumber
+        let feb1 = CivilDate(year: 2024, month: 2, day: 1).unixSeconds, feb6 = CivilDate(year: 2024, month: 2, day: 6).unixSeconds
+        for (c, days) in buckets {
+            let (name, keep) = rule(c)
+            let cutoff = now - keep * 86400
+            for (day, ms) in days where (day + 1) * 86400 <= cutoff {
+                if c == "chan-3" && day >= jan10 && day < jan21 { held += 1; continue }
+                if c == "chan-4" && ms.contains(where: { $0.user == "U3" && $0.seconds >= feb1 && $0.seconds < feb6 }) { held += 1; continue }
+                shred[c, default: []].insert(day)
+                byRule[name]!.0 += 1
+                byRule[name]!.1 += ms.count
+            }
+        }
+        return (shred, byRule.mapValues { (buckets: $0.0, messages: $0.1) }, held)
+    }
+
+    func setUp() throws -> (a: (dir: URL, env: [String: String], keyFile: URL), export: URL, policy: URL, msgs: [Msg]) {
+        let root = Harness.tempDir("ret")
+        let export = root.appendingPathComponent("export")
+        try SyntheticExport.write(to: export, channels: 6, days: 120, perDay: 6, seed: 7)
+        let policy = root.appendingPathComponent("policy.yml")
+        try Data(Self.policyYAML.utf8).write(to: policy)
+        let a = try Harness.makeArchive("ret")
+        let r = try Harness.run(["import", export.path], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        return (a, export, policy, try Self.messages(export))
+    }
+
+    @Test(arguments: ["2024-05-01T00:00:00Z", "2024-03-15T12:00:00Z", "2025-01-01T00:00:00Z"])
+    func planMatchesAnIndependentComputationAndChangesNothing(now: String) throws {
+        let (a, _, policy, msgs) = try setUp()
+        let before = Harness.snapshot(a.dir)
+        let r = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Harness.snapshot(a.dir) == before, "plan changes no byte of any archive file")
+        let exp = Self.expected(msgs, now: RetentionTime.parse(now)!)
+        let j = r.json ?? [:]
+        #expect(j["buckets"] as? Int == exp.shred.values.reduce(0) { $0 + $1.count })
+        #expect(j["messages"] as? Int == exp.byRule.values.reduce(0) { $0 + $1.messages })
+        #expect(j["held_buckets"] as? Int == exp.held)
+        for case let rule as [String: Any] in j["rules"] as? [Any] ?? [] {
+            let name = rule["name"] as? String ?? ""
+            #expect(rule["buckets"] as? Int == exp.byRule[name]?.buckets, "rule \(name) buckets")
+            #expect(rule["messages"] as? Int == exp.byRule[name]?.messages, "rule \(name) messages")
+        }
+    }
+
+    @Test func applyLeavesExactlyTheUnexpiredAndHeldMessages() throws {
+        let (a, export, policy, msgs) = try setUp()
+        let now = "2024-05-01T00:00:00Z"
+        let exp = Self.expected(msgs, now: RetentionTime.parse(now)!)
+        let r = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = a.dir.deletingLastPathComponent().appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        let remaining = Set(try Self.messages(out).map { "\($0.channel)/\($0.ts)" })
+        let expected = Set(msgs.filter { !(exp.shred[$0.channel]?.contains($0.day) ?? false) }.map { "\($0.channel)/\($0.ts)" })
+        #expect(remaining == expected, "exactly the unexpired and held messages remain (\(remaining.count) vs \(expected.count))")
+        #expect(try Harness.run(["verify"], env: a.env).status == 0)
+
+        // A second apply at the same instant has nothing left to do.
+        let again = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: a.env)
+        #expect(again.json?["buckets"] as? Int == 0)
+
+        // Re-importing the old export resurrects nothing.
+        let re = try Harness.run(["import", "--json", export.path], env: a.env)
+        #expect(re.status == 0)
+        #expect(re.json?["messages_added"] as? Int == 0)
+        #expect(re.json?["messages_skipped_shredded"] as? Int == msgs.count - expected.count)
+        let stats = try Harness.run(["stats", "--json"], env: a.env).json
+        #expect(stats?["messages"] as? Int == expected.count)
+
+        // The audit chain verifies; an altered entry is detected.
+        let audit = try Harness.run(["audit", "--verify", "--json"], env: a.env)
+        #expect(audit.status == 0 && audit.json?["entries"] as? Int == 2, "\(audit.stdout)")
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readWrite])
+            try db.execute("UPDATE audit SET entry = replace(entry, '\"messages\":', '\"messages\": ') WHERE seq = 1")
+        }
+        let bad = try Harness.run(["audit", "--verify", "--json"], env: a.env)
+        #expect(bad.status == 8)
+        #expect(bad.json?["first_bad_seq"] as? Int == 1)
+    }
+
+    @Test func shreddedKeysAndPlaintextAreGoneFromEveryFile() throws {
+        let (a, _, policy, msgs) = try setUp()
+        let now = "2024-05-01T00:00:00Z"
+        let exp = Self.expected(msgs, now: RetentionTime.parse(now)!)
+        // Before: note the raw and wrapped bytes of the keys that will go, and plaintext of their messages.
+        var rawKeys: [[UInt8]] = []
+        var wrappedKeys: [[UInt8]] = []
+        var plaintexts: [[UInt8]] = []
+        do {
+            let archive = try Archive.open(at: a.dir, credentials: Credentials(keyFile: try KeyFile.load(a.keyFile)), mode: .read, command: "test")
+            let zstd = Zstd()
+            for (cno, _, _) in try archive.keystore.channels() {
+                guard let rec = try archive.channelRecord(cno: cno, zstd: zstd) else { continue }
+                let name = rec.conversation.name ?? ""
+                for (bucket, wrapped) in try archive.keystore.bucketKeys(cno: cno) where exp.shred[name]?.contains(bucket) == true {
+                    let key = try #require(try archive.bucketKey(cno: cno, bucket: bucket))
+                    rawKeys.append(key.withUnsafeBytes { Array($0) })
+                    wrappedKeys.append(wrapped)
+                    if let row = try archive.data.segment(cno: cno, bucket: bucket), plaintexts.count < 200 {
+                        for m in try archive.openSegment(row, key: key, zstd: zstd).messages {
+                            // the unique "nNNN" counter at the end of each text, with its closing quote
+                            if let t = MessageJSON.topLevelString(m.json, key: "text"), let last = t.split(separator: " ").last {
+                                plaintexts.append(Array("\(t.split(separator: " ").dropLast().last ?? "") \(last)\"".utf8))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(rawKeys.count == exp.shred.values.reduce(0) { $0 + $1.count })
+        #expect(plaintexts.count > 50)
+        let r = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+
+        let files = Harness.snapshot(a.dir)
+        #expect(files.keys.contains("/keys.db") && files.keys.contains("/data.db"))
+        for (path, data) in files {
+            let bytes = [UInt8](data)
+            for k in rawKeys where Harness.contains(bytes, k) { Issue.record("a raw shredded bucket key survives in \(path)") }
+            for w in wrappedKeys where Harness.contains(bytes, Array(w.suffix(48))) { Issue.record("a wrapped shredded bucket key survives in \(path)") }
+            for p in plaintexts where Harness.contains(bytes, p) { Issue.record("plaintext of a shredded message survives in \(path)") }
+        }
+        // And the passphrase cannot bring them back.
+        let archive = try Archive.open(at: a.dir, credentials: Credentials(keyFile: try KeyFile.load(a.keyFile)), mode: .read, command: "test")
+        for (cno, _, _) in try archive.keystore.channels() {
+            guard let rec = try archive.channelRecord(cno: cno, zstd: Zstd()) else { continue }
+            for bucket in exp.shred[rec.conversation.name ?? ""] ?? [] {
+                #expect(try archive.bucketKey(cno: cno, bucket: bucket) == nil)
+                #expect(try archive.data.segment(cno: cno, bucket: bucket) == nil)
+            }
+        }
+    }
+}

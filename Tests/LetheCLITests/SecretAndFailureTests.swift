@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import LetheCore
+
+/// Wrong secrets, missing archives, newer formats, tampering: distinct errors, files unchanged.
+@Suite(.serialized) struct SecretAndFailureTests {
+    func importedArchive(_ name: String) throws -> (dir: URL, env: [String: String], keyFile: URL) {
+        let a = try Harness.makeArchive(name)
+        guard let export = Harness.exportFolders().first else { throw LetheError(.failure, "no fixture") }
+        let r = try Harness.run(["import", export.path], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        return a
+    }
+
+    @Test func wrongPassphraseFailsWithCode3AndChangesNothing() throws {
+        let a = try importedArchive("wp")
+        let before = Harness.snapshot(a.dir)
+        for cmd in [["stats"], ["import", Harness.exportFolders()[0].path], ["verify"], ["export", "--out", a.dir.deletingLastPathComponent().appendingPathComponent("o").path]] {
+            let r = try Harness.run(cmd, env: ["LETHE_ARCHIVE": a.dir.path, "LETHE_PASSPHRASE": "wrong horse"])
+            #expect(r.status == 3, "\(cmd[0]): \(r.stderr)")
+            #expect(r.stderr.contains("lethe: error: the passphrase does not open this archive"))
+            #expect(!r.stderr.contains("wrong horse"), "the secret is never echoed")
+        }
+        #expect(Harness.snapshot(a.dir) == before, "every file byte-for-byte as it was, and no file added")
+    }
+
+    @Test func wrongKeyFileFailsWithCode3AndChangesNothing() throws {
+        let a = try importedArchive("wk")
+        let other = try Harness.makeArchive("wk2")
+        let before = Harness.snapshot(a.dir)
+        let r = try Harness.run(["stats", "--key-file", other.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("the key file does not open this archive"))
+        let garbage = a.dir.deletingLastPathComponent().appendingPathComponent("garbage")
+        try Data("not a key".utf8).write(to: garbage)
+        let g = try Harness.run(["stats", "--key-file", garbage.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(g.status == 3)
+        #expect(g.stderr.contains("is not a lethe key file"))
+        #expect(Harness.snapshot(a.dir) == before)
+    }
+
+    @Test func missingArchiveIsCode4() throws {
+        let dir = Harness.tempDir("none").appendingPathComponent("nothing-here")
+        let r = try Harness.run(["stats"], env: ["LETHE_ARCHIVE": dir.path, "LETHE_PASSPHRASE": "x"])
+        #expect(r.status == 4)
+        #expect(r.stderr.contains("no archive at"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "nothing is created")
+        let empty = Harness.tempDir("empty")
+        let r2 = try Harness.run(["stats"], env: ["LETHE_ARCHIVE": empty.path, "LETHE_PASSPHRASE": "x"])
+        #expect(r2.status == 4)
+        #expect(r2.stderr.contains("keys.db is missing"))
+    }
+
+    @Test func newerFormatIsCode5AndUntouched() throws {
+        let a = try importedArchive("nf")
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readWrite])
+            try db.execute("UPDATE meta SET value = CAST('2' AS BLOB) WHERE key = 'format_version'")
+        }
+        let before = Harness.snapshot(a.dir)
+        let r = try Harness.run(["stats"], env: a.env)
+        #expect(r.status == 5, "\(r.stderr)")
+        #expect(r.stderr.contains("written by a newer lethe"))
+        let r2 = try Harness.run(["import", Harness.exportFolders()[0].path], env: a.env)
+        #expect(r2.status == 5)
+        #expect(Harness.snapshot(a.dir) == before)
+    }
+
+    @Test func flippedCiphertextByteIsReportedWithChannelAndBucket() throws {
+        let a = try importedArchive("tamper")
+        let (cno, bucket): (Int64, Int64)
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
+            let s = try db.statement("SELECT cno, bucket, body FROM segments ORDER BY cno, bucket LIMIT 1 OFFSET 1")
+            #expect(try s.step())
+            cno = s.int(0)
+            bucket = s.int(1)
+            var body = s.blob(2)
+            body[body.count / 2] ^= 0x01
+            s.reset()
+            try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(body), .int(cno), .int(bucket))
+        }
+        let r = try Harness.run(["verify", "--json"], env: a.env)
+        #expect(r.status == 8, "\(r.stderr)")
+        let failures = r.json?["failures"] as? [[String: Any]] ?? []
+        #expect(failures.count == 1)
+        let label = BucketScheme.day.label(of: bucket)
+        #expect(failures.first?["bucket"] as? String == label)
+        #expect((failures.first?["channel_id"] as? String)?.isEmpty == false, "names the channel")
+        #expect((failures.first?["reason"] as? String)?.contains("does not authenticate") == true)
+        // export refuses rather than writing garbage
+        let out = a.dir.deletingLastPathComponent().appendingPathComponent("o")
+        let e = try Harness.run(["export", "--out", out.path], env: a.env)
+        #expect(e.status == 8)
+        #expect(e.stderr.contains(label))
+    }
+
+    @Test func archiveFilesHoldNoPlaintext() throws {
+        for export in Harness.exportFolders() {
+            let a = try Harness.makeArchive("scan")
+            let r = try Harness.run(["import", export.path], env: a.env)
+            #expect(r.status == 0, "\(r.stderr)")
+            let needles = try Self.sensitiveStrings(export)
+            #expect(needles.count > 20, "\(export.lastPathComponent): the scan looks for enough strings (\(needles.count))")
+            let found = Harness.scan(a.dir, for: needles)
+            #expect(found.isEmpty, "\(export.lastPathComponent): plaintext found in archive files: \(found.prefix(5))")
+        }
+    }
+
+    /// Message words, user and channel names and file names of an export, long enough not to occur by chance.
+    static func sensitiveStrings(_ export: URL) throws -> Set<String> {
+        // Lethe's own vocabulary (schema, meta keys, the lock file's "pid N, lethe import, since …") is not user content.
+        let schemaText = Schema.keystore + Schema.data + Schema.keystorePragmas + Schema.dataPragmas
+            + " format_version archive_id bucket_scheme created_at next_cno directory lethe import export verify stats since"
+        var out = Set<String>()
+        func add(_ s: String?) {
+            guard let s, s.utf8.count >= 7, !schemaText.contains(s) else { return }
+            out.insert(s)
+        }
+        let tree = try ExportTree(export)
+        for (_, list) in tree.metadata {
+            for case let o as NSDictionary in list {
+                add(o["name"] as? String)
+                add(o["real_name"] as? String)
+                add((o["purpose"] as? NSDictionary)?["value"] as? String)
+            }
+        }
+        for (_, msgs) in tree.days {
+            for (_, m) in msgs {
+                for w in ((m["text"] as? String) ?? "").split(whereSeparator: { $0.isWhitespace || $0.isPunctuation }) { add(String(w)) }
+                for case let f as NSDictionary in (m["files"] as? NSArray) ?? [] { add(f["name"] as? String) }
+            }
+        }
+        return out
+    }
+}
