@@ -1,0 +1,42 @@
+# Lethe: the two commands the README opens with, and a few helpers.
+#   make demo   install what is missing, build, run the main job on the bundled sample export
+#   make test   install what is missing, build, run the whole test suite
+
+SWIFT ?= swift
+DEMO  ?= /tmp/lethe-demo
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build demo test clean
+
+deps:
+	@if ! pkg-config --exists libsodium libzstd sqlite3 2>/dev/null; then \
+	  echo "installing libsodium-dev libzstd-dev libsqlite3-dev"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product lethe
+
+test: deps
+	$(SWIFT) test
+
+demo: build
+	@set -e; L="$$($(SWIFT) build -c release --show-bin-path)/lethe"; \
+	rm -rf "$(DEMO)"; mkdir -p "$(DEMO)"; \
+	export LETHE_ARCHIVE="$(DEMO)/archive"; \
+	echo "== lethe init (key file $(DEMO)/demo.key)"; \
+	"$$L" init --key-file "$(DEMO)/demo.key"; \
+	export LETHE_KEY="$(DEMO)/demo.key"; \
+	echo "== lethe import Tests/Fixtures/slack-sample"; \
+	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
+	echo "== lethe import Tests/Fixtures/slack-sample-update (a later, overlapping export)"; \
+	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample-update; \
+	echo "== lethe stats"; \
+	"$$L" stats --key-file "$$LETHE_KEY"; \
+	echo "== lethe verify"; \
+	"$$L" verify --key-file "$$LETHE_KEY"; \
+	echo "== lethe export --out $(DEMO)/restored"; \
+	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"
+
+clean:
+	rm -rf .build
