@@ -24,7 +24,8 @@ public final class DirectorySource: ExportSource, @unchecked Sendable {
     static let maxWalkDepth = 16
 
     public init(_ root: URL, limits: ImportLimits = .init()) throws {
-        self.root = root.standardizedFileURL
+        // The root itself may be a link; nothing below it is followed.
+        self.root = root.standardizedFileURL.resolvingSymlinksInPath()
         self.displayName = root.lastPathComponent
         self.budget = ReadBudget(limits: limits)
         var entries: [String] = []

@@ -81,7 +81,8 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
             throw LetheError(.badInput, "\(displayName): \(path): uncompressed size over the limit of \(cap) bytes")
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(cap))))
+        // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
+        bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(cap, 64 << 20)))))
         var limitError: LetheError?
         lock.lock()
         defer { lock.unlock() }
