@@ -95,6 +95,23 @@ final class RecordingAuthors: BucketAuthorsProvider {
         #expect(plan.rules[0].cutoff == cutoff)
     }
 
+    /// The worked example of docs/POLICIES.md.
+    @Test func docsWorkedExampleHolds() throws {
+        let p = try policy(briefExamplePolicy)
+        let now = try t("2025-06-01T12:00:00Z")
+        let plan = try RetentionPlanner.plan(policy: p, buckets: try [
+            dayBucket(projX, "2025-05-01"), dayBucket(projX, "2025-05-02"),
+            dayBucket(general, "2023-12-31"), dayBucket(general, "2024-01-01"), dayBucket(general, "2024-04-26"),
+            dayBucket(general, "2024-07-01"), dayBucket(general, "2024-04-27"),
+        ], now: now, authors: nil)
+        #expect(plan.rules.map { $0.cutoff.map(RetentionTime.iso8601) ?? "" }
+                == ["2024-04-27T12:00:00Z", "2025-05-02T12:00:00Z", "2025-03-03T12:00:00Z"])
+        #expect(plan.shred.map { "\($0.channelID) \(CivilDate(unixSeconds: $0.start))" }
+                == ["C01 2023-12-31", "G02 2025-05-01"])
+        #expect(plan.held.map { "\($0.channelID) \(CivilDate(unixSeconds: $0.start))" }
+                == ["C01 2024-01-01", "C01 2024-04-26"])
+    }
+
     @Test func monthsKeepUsesTheCalendar() throws {
         let p = try policy("version: 1\ndefault: {keep: 1m}\n")
         let now = try t("2024-03-31T00:00:00Z")  // cutoff 2024-02-29T00:00:00Z
