@@ -134,3 +134,47 @@ import Testing
         return out
     }
 }
+
+/// A broken export fails the import with a clear error, and the archive is exactly as it was.
+@Suite(.serialized) struct HostileImportTests {
+    @Test func corruptDayFileFailsAndLeavesTheArchiveUntouched() throws {
+        let root = Harness.tempDir("hostile")
+        let good = root.appendingPathComponent("good")
+        try SyntheticExport.write(to: good, channels: 2, days: 5, perDay: 5)
+        let a = try Harness.makeArchive("hostile")
+        #expect(try Harness.run(["import", good.path], env: a.env).status == 0)
+        let bad = root.appendingPathComponent("bad")
+        try SyntheticExport.write(to: bad, channels: 3, days: 30, perDay: 5, seed: 9)
+        try Data("[{\"ts\": \"1704100000.000001\", \"text\": \"unterminated".utf8)
+            .write(to: bad.appendingPathComponent("chan-2/2024-01-30.json"))
+        let before = Harness.snapshot(a.dir)
+        let r = try Harness.run(["import", bad.path], env: a.env)
+        #expect(r.status == 9, "\(r.stderr)")
+        #expect(r.stderr.contains("chan-2/2024-01-30.json"), "names the file: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").first?.hasPrefix("lethe: error: ") == true)
+        #expect(Harness.snapshot(a.dir) == before, "every archive file as it was")
+
+        let missing = try Harness.run(["import", root.appendingPathComponent("nope.zip").path], env: a.env)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("nope.zip"))
+        #expect(Harness.snapshot(a.dir) == before)
+    }
+
+    @Test func strictFailsOnASkippedRecord() throws {
+        let root = Harness.tempDir("strict")
+        let export = root.appendingPathComponent("e")
+        try SyntheticExport.write(to: export, channels: 1, days: 3, perDay: 3)
+        try Data(#"[{"type":"message","text":"no ts here"},{"type":"message","ts":"1704200000.000100","text":"ok"}]"#.utf8)
+            .write(to: export.appendingPathComponent("chan-0/2024-01-02.json"))
+        let a = try Harness.makeArchive("strict")
+        let before = Harness.snapshot(a.dir)
+        let s = try Harness.run(["import", "--strict", export.path], env: a.env)
+        #expect(s.status == 9, "\(s.stderr)")
+        #expect(s.stderr.contains("missing \"ts\""))
+        #expect(Harness.snapshot(a.dir) == before)
+        let lenient = try Harness.run(["import", "--json", export.path], env: a.env)
+        #expect(lenient.status == 0)
+        #expect(lenient.json?["messages_skipped_invalid"] as? Int == 1)
+        #expect((lenient.json?["warnings"] as? [String])?.contains { $0.contains("chan-0/2024-01-02.json") } == true)
+    }
+}

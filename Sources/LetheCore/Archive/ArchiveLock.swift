@@ -6,11 +6,13 @@ import Foundation
 /// process can say who holds it.
 final class ArchiveLock {
     private let fd: Int32
+    private let exclusive: Bool
 
     enum Mode { case shared, exclusive }
 
     init(directory: URL, mode: Mode, command: String, waitSeconds: Double) throws {
         let path = directory.appendingPathComponent(Schema.lockFile).path
+        exclusive = mode == .exclusive
         fd = open(path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw LetheError(.failure, "cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         let op = (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
@@ -44,6 +46,7 @@ final class ArchiveLock {
     }
 
     deinit {
+        if exclusive { _ = ftruncate(fd, 0) }  // a finished run leaves the lock file as it found it: empty
         flock(fd, LOCK_UN)
         close(fd)
     }

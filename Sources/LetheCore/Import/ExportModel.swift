@@ -100,10 +100,14 @@ public struct RawMessage: Sendable, Equatable {
 public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var reason: String
+    /// A note about the export's shape (an optional file absent), not a skipped record:
+    /// reported, but `--strict` does not fail on it.
+    public var isNote: Bool
 
-    public init(file: String, reason: String) {
+    public init(file: String, reason: String, isNote: Bool = false) {
         self.file = file
         self.reason = reason
+        self.isNote = isNote
     }
 
     public var description: String { "\(file): \(reason)" }

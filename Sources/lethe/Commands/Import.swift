@@ -9,8 +9,10 @@ struct Import: ParsableCommand {
             Re-importing an overlapping or later export adds what is new, updates what was
             edited, duplicates nothing, and never brings back a bucket retention shredded
             (those messages are counted as skipped_shredded). Malformed records are skipped
-            with a warning naming the file; --strict fails instead, leaving the archive as it was.
-            An interrupted import can simply be run again.
+            with a warning naming the file; --strict fails instead. An import is one transaction:
+            when it fails or is killed, the archive is exactly as it was, and it can simply be
+            run again. (LETHE_COMMIT_EVERY_BYTES=N commits every N bytes of ciphertext instead,
+            keeping work across a crash at the price of partial imports after an error.)
             """)
 
     @OptionGroup var archiveOptions: ArchiveOptions

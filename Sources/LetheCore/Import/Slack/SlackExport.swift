@@ -59,7 +59,7 @@ public final class SlackExport: @unchecked Sendable {
         for kind in ConversationKind.allCases {
             let file = kind.metadataFile
             guard let bytes = present.contains(file) ? try source.read(prefix + file, maxBytes: limits.maxFileBytes) : nil else {
-                warnings.append(ImportWarning(file: file, reason: "not in the export; no \(kind.rawValue) conversations read from it"))
+                warnings.append(ImportWarning(file: file, reason: "not in the export; no \(kind.rawValue) conversations read from it", isNote: true))
                 continue
             }
             let elements: [[UInt8]]
@@ -129,7 +129,7 @@ public final class SlackExport: @unchecked Sendable {
                 users.append(ExportUser(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON))
             }
         } else {
-            warnings.append(ImportWarning(file: "users.json", reason: "not in the export (nor org_users.json); users are known only by id"))
+            warnings.append(ImportWarning(file: "users.json", reason: "not in the export (nor org_users.json); users are known only by id", isNote: true))
         }
         self.users = users
 
