@@ -35,6 +35,18 @@ demo: build
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe verify"; \
 	"$$L" verify --key-file "$$LETHE_KEY"; \
+	echo "== lethe policy check Policies/standard.yml"; \
+	"$$L" policy check Policies/standard.yml; \
+	echo "== lethe retention plan --policy Policies/standard.yml --now 2026-11-27T00:00:00Z"; \
+	"$$L" retention plan --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z; \
+	echo "== lethe retention apply (the same plan, executed: keys destroyed)"; \
+	"$$L" retention apply --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z | tail -n 1; \
+	echo "== lethe import Tests/Fixtures/slack-sample again: shredded buckets stay shredded"; \
+	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
+	echo "== lethe audit --verify"; \
+	"$$L" audit --key-file "$$LETHE_KEY" --verify; \
+	echo "== lethe stats"; \
+	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe export --out $(DEMO)/restored"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"
 

@@ -73,3 +73,30 @@ import Testing
         #expect(none.stderr.contains("lethe: error: no secret given"))
     }
 }
+
+/// A later, overlapping export updates exactly what changed; an older one re-imported changes nothing.
+@Suite(.serialized) struct IncrementalImportTests {
+    @Test func laterExportUpdatesEditsRepliesAndReactions() throws {
+        let sample = Harness.fixtures.appendingPathComponent("slack-sample")
+        let update = Harness.fixtures.appendingPathComponent("slack-sample-update")
+        let a = try Harness.makeArchive("inc")
+        #expect(try Harness.run(["import", sample.path], env: a.env).status == 0)
+        let r = try Harness.run(["import", "--json", update.path], env: a.env).json ?? [:]
+        #expect(r["messages_added"] as? Int == 8)
+        #expect(r["messages_updated"] as? Int == 3)
+        #expect(r["messages_unchanged"] as? Int == 17)
+        #expect(try Harness.run(["stats", "--json"], env: a.env).json?["messages"] as? Int == 198)
+
+        // The edited text is what the archive now gives back.
+        let out = a.dir.deletingLastPathComponent().appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        let day = try String(contentsOf: out.appendingPathComponent("general/2026-10-14.json"), encoding: .utf8)
+        #expect(day.contains("platypunk") && !day.contains("wombatine"))
+
+        // Re-importing the older export rolls nothing back.
+        let old = try Harness.run(["import", "--json", sample.path], env: a.env).json ?? [:]
+        #expect(old["messages_added"] as? Int == 0)
+        #expect(old["messages_updated"] as? Int == 0)
+        #expect(old["messages_unchanged"] as? Int == 190)
+    }
+}

@@ -204,3 +204,37 @@ import Testing
         }
     }
 }
+
+/// A conversation emptied by retention loses its key and metadata, and an old export does not bring them back.
+@Suite(.serialized) struct WholeChannelShredTests {
+    @Test func emptiedConversationStaysGone() throws {
+        let root = Harness.tempDir("whole")
+        let export = root.appendingPathComponent("export")
+        try SyntheticExport.write(to: export, channels: 3, days: 10, perDay: 3)
+        let policy = root.appendingPathComponent("p.yml")
+        try Data("""
+            version: 1
+            default:
+              keep: forever
+            rules:
+              - name: drop-chan-1
+                match:
+                  channels: ["chan-1"]
+                keep: 1d
+            """.utf8).write(to: policy)
+        let a = try Harness.makeArchive("whole")
+        #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
+        let apply = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", "2025-01-01", "--json"], env: a.env)
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.json?["buckets"] as? Int == 10)
+        #expect(try Harness.run(["stats", "--json"], env: a.env).json?["channels"] as? Int == 2)
+        let re = try Harness.run(["import", "--json", export.path], env: a.env).json ?? [:]
+        #expect(re["messages_skipped_shredded"] as? Int == 30)
+        #expect(re["channels_added"] as? Int == 0)
+        #expect(try Harness.run(["stats", "--json"], env: a.env).json?["channels"] as? Int == 2, "chan-1's metadata is not resurrected")
+        let out = root.appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        let channels = try String(contentsOf: out.appendingPathComponent("channels.json"), encoding: .utf8)
+        #expect(!channels.contains("chan-1") && channels.contains("chan-2"))
+    }
+}

@@ -354,7 +354,7 @@ public final class Archive {
         guard !pending.isEmpty else { return }
         try data.db.transaction {
             for p in pending {
-                if p.bucket == -1 {
+                if p.bucket == Envelope.wholeChannel {
                     for s in try data.segmentIndex(cno: p.cno) { try data.deleteSegment(cno: p.cno, bucket: s.bucket) }
                     try data.deleteChannel(cno: p.cno)
                 } else {

@@ -30,6 +30,9 @@ public enum Envelope {
 
     static let magic: [UInt8] = Array("lethe1".utf8)
 
+    /// The bucket number that stands for "the whole conversation" in tombstones and pending purges.
+    static let wholeChannel: Int64 = -1
+
     /// The associated data for an envelope of `purpose` at the place named by `fields`.
     static func associatedData(_ purpose: Purpose, archiveID: [UInt8], _ fields: Int64...) -> [UInt8] {
         var ad = magic

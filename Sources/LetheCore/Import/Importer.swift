@@ -164,19 +164,23 @@ public final class Importer {
     }
 
     private func importConversation(_ conversation: ExportConversation, days: [DayFile], export: SlackExport, dayDone: () -> Void) throws {
-        let (cno, tag, created) = try archive.ensureChannel(slackID: conversation.id)
         report.channels += 1
-        if created { report.channelsAdded += 1 }
-        let channelKey = try archive.channelKey(cno: cno)
-        let record = ChannelRecord(conversation: conversation).encoded()
-        let existing = try archive.data.channelRecord(cno: cno).map {
-            try archive.openRecord($0, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd, what: "channel \(conversation.id) metadata")
-        }
-        if existing != record {
-            try archive.data.putChannelRecord(cno: cno, record: archive.sealRecord(record, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd))
-        }
-
+        let tag = archive.channelTag(conversation.id)
         let shredded = try archive.keystore.tombstonedBuckets(tag: tag)
+        // A conversation that retention emptied entirely (tombstone -1) comes back only
+        // if the export holds messages it never shredded; its old metadata does not.
+        var cno: Int64? = nil
+        func channel() throws -> Int64 {
+            if let cno { return cno }
+            let made = try archive.ensureChannel(slackID: conversation.id)
+            if made.created { report.channelsAdded += 1 }
+            try storeChannelRecord(conversation, cno: made.cno)
+            cno = made.cno
+            return made.cno
+        }
+        let known = try archive.keystore.channel(tag: tag) != nil
+        if known || !shredded.contains(Envelope.wholeChannel) { _ = try channel() }
+
         var pending: [Int64: [String: Segment.Message]] = [:]
         var pendingBytes = 0
         for day in days {
@@ -203,11 +207,23 @@ public final class Importer {
             }
             dayDone()
             if pendingBytes > options.pendingBytesLimit {
-                try flush(&pending, cno: cno, channelID: conversation.id)
+                try flush(&pending, cno: try channel(), channelID: conversation.id)
                 pendingBytes = 0
             }
         }
-        try flush(&pending, cno: cno, channelID: conversation.id)
+        if !pending.isEmpty { try flush(&pending, cno: try channel(), channelID: conversation.id) }
+    }
+
+    /// Seals the conversation's metadata when it differs from what the archive holds.
+    private func storeChannelRecord(_ conversation: ExportConversation, cno: Int64) throws {
+        let channelKey = try archive.channelKey(cno: cno)
+        let record = ChannelRecord(conversation: conversation).encoded()
+        let existing = try archive.data.channelRecord(cno: cno).map {
+            try archive.openRecord($0, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd, what: "channel \(conversation.id) metadata")
+        }
+        if existing != record {
+            try archive.data.putChannelRecord(cno: cno, record: archive.sealRecord(record, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd))
+        }
     }
 
     /// Merges pending messages into their buckets and writes the changed ones.
@@ -260,11 +276,39 @@ public final class Importer {
         bytesSinceCommit += body.count
     }
 
-    /// True when `new` is an earlier version of `old` (an older export imported after a newer one):
-    /// `old` was edited and `new` was not, or was edited earlier.
+    /// True when `new` is an earlier version of `old` (an older export imported after a newer one).
+    ///
+    /// Slack exports carry no version, but some fields only grow as a message lives:
+    /// `edited.ts`, `reply_count`, `latest_reply` and the total of reaction counts. When
+    /// `new` is behind on one of them and ahead on none, it is older and does not replace `old`.
     static func isOlderVersion(_ new: Segment.Message, than old: Segment.Message) -> Bool {
-        guard let oldEdit = old.editedTS.flatMap(SlackTimestamp.init) else { return false }
-        guard let newEdit = new.editedTS.flatMap(SlackTimestamp.init) else { return true }
-        return newEdit < oldEdit
+        let a = Progress(new), b = Progress(old)
+        let behind = a.edited < b.edited || a.replies < b.replies || a.latestReply < b.latestReply || a.reactions < b.reactions
+        let ahead = a.edited > b.edited || a.replies > b.replies || a.latestReply > b.latestReply || a.reactions > b.reactions
+        return behind && !ahead
+    }
+
+    /// The fields of a message that only grow over its life.
+    struct Progress {
+        /// Timestamps as microseconds since the epoch; 0 when absent.
+        var edited: Int64 = 0
+        var latestReply: Int64 = 0
+        var replies = 0
+        var reactions = 0
+
+        static func micros(_ s: String?) -> Int64 {
+            guard let t = s.flatMap(SlackTimestamp.init) else { return 0 }
+            return t.seconds &* 1_000_000 &+ Int64(t.micros)
+        }
+
+        init(_ m: Segment.Message) {
+            edited = Progress.micros(m.editedTS)
+            guard let v = try? JSONValue.parse(m.json) else { return }
+            latestReply = Progress.micros(v["latest_reply"]?.stringValue)
+            if case .number(let n)? = v["reply_count"] { replies = Int(n) ?? 0 }
+            for r in v["reactions"]?.arrayValue ?? [] {
+                if case .number(let n)? = r["count"] { reactions += Int(n) ?? 0 }
+            }
+        }
     }
 }

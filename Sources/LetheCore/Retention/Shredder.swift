@@ -59,9 +59,11 @@ extension Archive {
                 }
             }
             for cno in emptied {
+                guard let row = try keystore.channelKey(cno: cno) else { continue }
                 for (bucket, _) in try keystore.bucketKeys(cno: cno) { try keystore.deleteBucketKey(cno: cno, bucket: bucket) }
                 try keystore.deleteChannel(cno: cno)
-                try keystore.addPendingPurge(cno: cno, bucket: -1)
+                try keystore.insertTombstone(tag: row.tag, bucket: Envelope.wholeChannel, shreddedAt: now, rule: "(whole conversation)")
+                try keystore.addPendingPurge(cno: cno, bucket: Envelope.wholeChannel)
                 channelKeyCache(remove: cno)
                 result.channelsDestroyed += 1
             }

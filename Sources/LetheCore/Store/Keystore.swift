@@ -138,7 +138,7 @@ final class Keystore {
             .run(.blob(tag), .int(bucket), .int(shreddedAt), .text(rule))
     }
 
-    func tombstoneCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM tombstones") ?? 0 }
+    func tombstoneCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM tombstones WHERE bucket >= 0") ?? 0 }
 }
 
 extension Keystore {
