@@ -42,3 +42,61 @@ import Testing
         #expect(again?["messages_unchanged"] as? Int == total)
     }
 }
+
+/// kill -9 during `retention apply`: every bucket is either intact or shredded, and a re-run completes.
+@Suite(.serialized) struct ApplyCrashTests {
+    @Test func applyKilledAtRandomMomentsThenCompletes() throws {
+        let root = Harness.tempDir("applycrash")
+        let export = root.appendingPathComponent("export")
+        try SyntheticExport.write(to: export, channels: 4, days: 300, perDay: 4)
+        let policy = root.appendingPathComponent("p.yml")
+        try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
+        let now = "2024-12-31T00:00:00Z"
+        let a = try Harness.makeArchive("applycrash")
+        #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
+        let plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: a.env).json ?? [:]
+        let expectedBuckets = plan["buckets"] as? Int ?? 0
+        let totalBefore = try Harness.run(["stats", "--json"], env: a.env).json?["messages"] as? Int ?? 0
+        #expect(expectedBuckets > 500)
+
+        // Time one uninterrupted apply on a copy, to aim the kills inside it.
+        let timing = root.appendingPathComponent("timing")
+        try FileManager.default.copyItem(at: a.dir, to: timing)
+        let t0 = Date()
+        #expect(try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now], env: a.env.merging(["LETHE_ARCHIVE": timing.path]) { $1 }).status == 0)
+        let duration = Date().timeIntervalSince(t0)
+
+        var killed = 0
+        for round in 0..<6 {
+            let dir = root.appendingPathComponent("round\(round)")
+            try FileManager.default.copyItem(at: a.dir, to: dir)
+            let env = a.env.merging(["LETHE_ARCHIVE": dir.path, "PATH": "/usr/bin:/bin"]) { $1 }
+            let p = Process()
+            p.executableURL = Harness.binary
+            p.arguments = ["retention", "apply", "--policy", policy.path, "--now", now]
+            p.environment = env
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: duration * (0.2 + 0.13 * Double(round)))
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            p.waitUntilExit()
+            let v = try Harness.run(["verify", "--json"], env: env)
+            #expect(v.status == 0, "round \(round): \(v.stdout) \(v.stderr)")
+            // Each bucket is intact or gone: the messages left are whole buckets of the plan.
+            let mid = try Harness.run(["stats", "--json"], env: env).json ?? [:]
+            let shreddedSoFar = mid["shredded_buckets"] as? Int ?? -1
+            #expect(shreddedSoFar == 0 || shreddedSoFar == expectedBuckets, "round \(round): one transaction: all or nothing (\(shreddedSoFar))")
+            let again = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: env)
+            #expect(again.status == 0)
+            let after = try Harness.run(["stats", "--json"], env: env).json ?? [:]
+            #expect(after["shredded_buckets"] as? Int == expectedBuckets)
+            #expect(after["messages"] as? Int == totalBefore - (plan["messages"] as? Int ?? 0))
+            #expect(try Harness.run(["audit", "--verify"], env: env).status == 0)
+        }
+        #expect(killed >= 2, "some kills land while apply runs (\(killed) of 6)")
+    }
+}
