@@ -69,7 +69,7 @@ import Testing
         let viaFile = try Harness.run(["stats", "--json", "--passphrase-file", pf.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(viaFile.status == 0, "\(viaFile.stderr)")
         let none = try Harness.run(["stats"], env: ["LETHE_ARCHIVE": a.dir.path])
-        #expect(none.status == 2, "no secret and no terminal is a usage error")
+        #expect(none.status == 64, "no secret and no terminal is a usage error")
         #expect(none.stderr.contains("lethe: error: no secret given"))
     }
 }

@@ -20,6 +20,8 @@ public final class Archive {
     let directoryKey: SecretKey
     private var channelKeyCache: [Int64: SecretKey] = [:]
     private let lock: ArchiveLock
+    /// The key slot the offered secret opened.
+    public private(set) var unlockedSlot: Int64 = 0
 
     public var archiveIDHex: String { archiveID.map { String(format: "%02x", $0) }.joined() }
 
@@ -158,7 +160,7 @@ public final class Archive {
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
         let (archiveID, scheme) = try readHeader(keystore, path: keysPath)
-        let masterKey = try unlock(keystore, archiveID: archiveID, credentials: credentials)
+        let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
 
         // 2. Lock, then open for real.
         let lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
@@ -181,6 +183,7 @@ public final class Archive {
         }
         let archive = try Archive(directory: directory, mode: mode, scheme: scheme, archiveID: archiveID, keystore: keystore,
                                   data: data, masterKey: masterKey, lock: lock)
+        archive.unlockedSlot = slotID
         if mode == .write { try archive.finishPendingPurges() }
         return archive
     }
@@ -204,13 +207,13 @@ public final class Archive {
         return (id, scheme)
     }
 
-    private static func unlock(_ ks: Keystore, archiveID: [UInt8], credentials: Credentials) throws -> SecretKey {
+    private static func unlock(_ ks: Keystore, archiveID: [UInt8], credentials: Credentials) throws -> (SecretKey, Int64) {
         let slots = try ks.slots()
         if let keyFile = credentials.keyFile {
             let kek = keyFileKEK(keyFile, archiveID: archiveID)
             for slot in slots where slot.kind == "keyfile" || slot.kind == "recovery" {
                 if let mk = AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) {
-                    return mk
+                    return (mk, slot.id)
                 }
             }
         }
@@ -219,7 +222,7 @@ public final class Archive {
                 guard slot.salt.count == KDF.saltBytes else { continue }
                 let kek = try KDF.argon2id(passphrase: passphrase, salt: slot.salt, opsLimit: slot.opsLimit, memLimit: slot.memLimit)
                 if let mk = AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) {
-                    return mk
+                    return (mk, slot.id)
                 }
             }
         }

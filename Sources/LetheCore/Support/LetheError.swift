@@ -46,7 +46,6 @@ public enum ExitCodes {
     public static let ok: Int32 = 0
     public static let table: [(LetheError.Kind, Int32, String)] = [
         (.failure, 1, "error"),
-        (.usage, 2, "wrong usage"),
         (.wrongSecret, 3, "wrong passphrase or key file"),
         (.noArchive, 4, "no archive at the given path"),
         (.formatTooNew, 5, "archive written by a newer lethe"),
@@ -54,6 +53,7 @@ public enum ExitCodes {
         (.locked, 7, "archive locked by another lethe process"),
         (.integrity, 8, "integrity failure: tampered or corrupt record"),
         (.badInput, 9, "input export malformed or hostile"),
+        (.usage, 64, "wrong usage (bad option, missing secret)"),
     ]
 
     public static func code(for kind: LetheError.Kind) -> Int32 {
