@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZIPFoundation
 
 /// End-to-end: the real binary, real archive files, real exports.
 @Suite(.serialized) struct ImportExportTests {
@@ -98,5 +99,36 @@ import Testing
         #expect(old["messages_added"] as? Int == 0)
         #expect(old["messages_updated"] as? Int == 0)
         #expect(old["messages_unchanged"] as? Int == 190)
+    }
+}
+
+/// A zip export (re-zipped under an extra folder, with macOS junk) imports exactly like the folder.
+@Suite(.serialized) struct ZipImportTests {
+    @Test func reZippedExportEqualsTheFolder() throws {
+        let sample = Harness.fixtures.appendingPathComponent("slack-sample")
+        let root = Harness.tempDir("zip")
+        let zipURL = root.appendingPathComponent("export.zip")
+        let archive = try ZIPFoundation.Archive(url: zipURL, accessMode: .create)
+        let fm = FileManager.default
+        let files = fm.enumerator(atPath: sample.path)?.compactMap { $0 as? String } ?? []
+        func add(_ name: String, _ data: Data) throws {
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+                                 provider: { pos, size in data.subdata(in: Int(pos)..<Int(pos) + size) })
+        }
+        for rel in files.sorted() {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: sample.appendingPathComponent(rel).path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            try add("Acme Slack export Jan 1 2023 - Nov 1 2026/" + rel, try Data(contentsOf: sample.appendingPathComponent(rel)))
+        }
+        try add("__MACOSX/Acme Slack export Jan 1 2023 - Nov 1 2026/._channels.json", Data("junk".utf8))
+
+        let a = try Harness.makeArchive("zip")
+        let r = try Harness.run(["import", "--json", zipURL.path], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.json?["messages_added"] as? Int == 190)
+        let out = root.appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        let input = try ExportTree(sample), output = try ExportTree(out)
+        #expect(input.days == output.days)
     }
 }
