@@ -63,7 +63,7 @@ public struct JSONArraySplitter: Sendable {
             s.skipWhitespace()
             var gaps: [Int] = []
             var stack: [Bool] = []
-            var fields = MessageFields()
+            var fields = SplitFields()
             let start = s.pos
             try s.scanElement(baseDepth: 0, gaps: &gaps, stack: &stack, fields: &fields, capture: false)
             let json = s.gather(start, s.pos, gaps)
@@ -75,7 +75,7 @@ public struct JSONArraySplitter: Sendable {
 }
 
 /// The fields read from one element, and the first problem met with them.
-struct MessageFields {
+struct SplitFields {
     var isObject = false
     var ts: String?
     var threadTS: String?
@@ -117,7 +117,7 @@ extension JSONScanner {
 
     /// Scans `[ elem, … ]` to the end of input, calling `body` with each element's index,
     /// compacted bytes and (if `captureFields`) its message fields.
-    mutating func splitArray(captureFields: Bool, _ body: (Int, [UInt8], MessageFields) -> Void) throws(JSONError) {
+    mutating func splitArray(captureFields: Bool, _ body: (Int, [UInt8], SplitFields) -> Void) throws(JSONError) {
         skipByteOrderMark()
         skipWhitespace()
         guard pos < end, p[pos] == 0x5B else { throw error(pos < end ? .notAnArray : .unexpectedEnd) }
@@ -134,7 +134,7 @@ extension JSONScanner {
             while true {
                 let start = pos
                 gaps.removeAll(keepingCapacity: true)
-                var fields = MessageFields()
+                var fields = SplitFields()
                 try scanElement(baseDepth: 1, gaps: &gaps, stack: &stack, fields: &fields, capture: captureFields)
                 body(index, gather(start, pos, gaps), fields)
                 skipWhitespace()
@@ -225,7 +225,7 @@ extension JSONScanner {
     /// Validates the value at `pos` (one array element), iteratively, recording
     /// whitespace gaps and, if `capture`, the message fields of a top-level object.
     mutating func scanElement(
-        baseDepth: Int, gaps: inout [Int], stack: inout [Bool], fields: inout MessageFields, capture: Bool
+        baseDepth: Int, gaps: inout [Int], stack: inout [Bool], fields: inout SplitFields, capture: Bool
     ) throws(JSONError) {
         stack.removeAll(keepingCapacity: true)
         fields.isObject = pos < end && p[pos] == 0x7B
