@@ -162,9 +162,19 @@ public final class Archive {
         let (archiveID, scheme) = try readHeader(keystore, path: keysPath)
         let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
 
-        // 2. Lock, then open for real.
-        let lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
-        if mode == .write && !hotJournal {
+        // 2. Lock, then open for real. A reader that finds an interrupted shred
+        //    finishes it when it can have the lock to itself.
+        let hasPending = try !keystore.pendingPurges().isEmpty
+        let recover = mode == .read && hasPending
+        let lock: ArchiveLock
+        var writable = mode == .write
+        if recover, let exclusive = try? ArchiveLock(directory: directory, mode: .exclusive, command: command + " (finishing a shred)", waitSeconds: 0) {
+            lock = exclusive
+            writable = true
+        } else {
+            lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
+        }
+        if writable && !hotJournal {
             keysDB = try SQLiteDatabase(path: keysPath, options: [.readWrite])
             keystore = try Keystore(db: keysDB)
         }
@@ -184,7 +194,7 @@ public final class Archive {
         let archive = try Archive(directory: directory, mode: mode, scheme: scheme, archiveID: archiveID, keystore: keystore,
                                   data: data, masterKey: masterKey, lock: lock)
         archive.unlockedSlot = slotID
-        if mode == .write { try archive.finishPendingPurges() }
+        if writable { try archive.finishPendingPurges() }
         return archive
     }
 
@@ -351,18 +361,29 @@ public final class Archive {
 
     // MARK: - Maintenance
 
-    /// Deletes ciphertext whose keys a previous, interrupted shred already destroyed.
+    /// Deletes the ciphertext of shredded buckets (keys already destroyed in keys.db),
+    /// and rebuilds the search filters of their epochs from what remains, so no
+    /// term of a shredded message stays in the index. Runs after every shred, and
+    /// at open for writing to finish one that was interrupted.
     func finishPendingPurges() throws {
         let pending = try keystore.pendingPurges()
         guard !pending.isEmpty else { return }
+        let zstd = Zstd()
         try data.db.transaction {
+            var epochs = Set<[Int64]>()
             for p in pending {
                 if p.bucket == Envelope.wholeChannel {
                     for s in try data.segmentIndex(cno: p.cno) { try data.deleteSegment(cno: p.cno, bucket: s.bucket) }
+                    try data.deleteFilters(cno: p.cno)
                     try data.deleteChannel(cno: p.cno)
                 } else {
                     try data.deleteSegment(cno: p.cno, bucket: p.bucket)
+                    epochs.insert([p.cno, IndexFilter.epoch(of: p.bucket)])
                 }
+            }
+            let whole = Set(pending.filter { $0.bucket == Envelope.wholeChannel }.map(\.cno))
+            for e in epochs.sorted(by: { $0.lexicographicallyPrecedes($1) }) where !whole.contains(e[0]) {
+                try rebuildFilter(cno: e[0], epoch: e[1], zstd: zstd)
             }
         }
         try data.checkpointTruncate()

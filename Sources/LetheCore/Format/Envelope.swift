@@ -13,8 +13,10 @@ public enum Envelope {
         case rawKey = 0x01
         /// A zstd frame holding a bucket segment (see `Segment`).
         case zstdSegment = 0x02
-        /// A zstd frame holding one JSON document (channel or user metadata).
+        /// A zstd frame holding one metadata record (channel or user).
         case zstdJSON = 0x03
+        /// A search filter (`IndexFilter`), not compressed: its bits are random-looking.
+        case filter = 0x04
     }
 
     /// What an envelope is for; part of its associated data.
@@ -26,6 +28,7 @@ public enum Envelope {
         case segment = 5      // a bucket's messages under its bucket key; fields: channel, bucket, message count
         case channelMeta = 6  // channel metadata under its channel key; field: channel number
         case user = 7         // a user record under the directory key; field: user number
+        case filter = 8       // a search filter under its channel key; fields: channel number, epoch
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

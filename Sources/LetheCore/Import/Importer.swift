@@ -227,18 +227,29 @@ public final class Importer {
     }
 
     /// Merges pending messages into their buckets and writes the changed ones.
+    /// Then adds the new and changed messages' terms to their epochs' search filters.
     private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, channelID: String) throws {
+        var terms: [Int64: Set<String>] = [:]
         for bucket in pending.keys.sorted() {
             guard let incoming = pending[bucket] else { continue }
-            try mergeBucket(cno: cno, bucket: bucket, incoming: incoming, channelID: channelID)
+            let changed = try mergeBucket(cno: cno, bucket: bucket, incoming: incoming, channelID: channelID)
+            if !changed.isEmpty {
+                var set = terms[IndexFilter.epoch(of: bucket), default: []]
+                for m in changed { set.formUnion(Tokenizer.indexTerms(of: MessageFields(m))) }
+                terms[IndexFilter.epoch(of: bucket)] = set
+            }
+        }
+        for (epoch, set) in terms.sorted(by: { $0.key < $1.key }) {
+            try archive.addToFilter(set, cno: cno, epoch: epoch, zstd: zstd)
         }
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func mergeBucket(cno: Int64, bucket: Int64, incoming: [String: Segment.Message], channelID: String) throws {
+    /// Returns the messages that were added or changed.
+    private func mergeBucket(cno: Int64, bucket: Int64, incoming: [String: Segment.Message], channelID: String) throws -> [Segment.Message] {
         var merged: [String: Segment.Message]
         let key: SecretKey
-        var changed = false
+        var changed: [Segment.Message] = []
         if let row = try archive.data.segment(cno: cno, bucket: bucket) {
             guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
                 throw LetheError(.integrity, "channel \(channelID), bucket \(archive.scheme.label(of: bucket)): ciphertext present but its key is missing",
@@ -251,7 +262,6 @@ public final class Importer {
             // A key may exist without ciphertext if an earlier import stopped between its two commits.
             key = try archive.bucketKey(cno: cno, bucket: bucket) ?? archive.createBucketKey(cno: cno, bucket: bucket)
             merged = [:]
-            changed = true
         }
         for (ts, new) in incoming {
             if let old = merged[ts] {
@@ -260,20 +270,21 @@ public final class Importer {
                 } else {
                     merged[ts] = new
                     report.messagesUpdated += 1
-                    changed = true
+                    changed.append(new)
                 }
             } else {
                 merged[ts] = new
                 report.messagesAdded += 1
-                changed = true
+                changed.append(new)
             }
         }
-        guard changed else { return }
+        guard !changed.isEmpty else { return [] }
         let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
         let body = archive.sealSegment(segment, cno: cno, bucket: bucket, key: key, zstd: zstd)
         try archive.data.putSegment(.init(cno: cno, bucket: bucket, messages: Int64(segment.messages.count), body: body))
         report.bucketsWritten += 1
         bytesSinceCommit += body.count
+        return changed
     }
 
     /// True when `new` is an earlier version of `old` (an older export imported after a newer one).

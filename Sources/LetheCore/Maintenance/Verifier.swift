@@ -16,10 +16,12 @@ public struct VerifyReport: Encodable, Sendable {
     public var users = 0
     /// Bucket keys with no ciphertext (left by an interrupted import; harmless).
     public var unusedBucketKeys = 0
+    /// Buckets whose keys an interrupted shred destroyed and whose ciphertext the next writer deletes.
+    public var pendingPurge = 0
     public var failures: [Failure] = []
     public var seconds = 0.0
 
-    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, failures, seconds }
+    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, pendingPurge, failures, seconds }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -29,6 +31,7 @@ public struct VerifyReport: Encodable, Sendable {
         try c.encode(messages, forKey: .messages)
         try c.encode(users, forKey: .users)
         try c.encode(unusedBucketKeys, forKey: .unusedBucketKeys)
+        try c.encode(pendingPurge, forKey: .pendingPurge)
         try c.encode(failures, forKey: .failures)
         try c.encode(seconds, forKey: .seconds)
     }
@@ -76,14 +79,25 @@ public final class Verifier {
         defer { progress?.ended() }
         var segmentKeys = Set<[Int64]>()
         var done = 0
+        let pending = try archive.keystore.pendingPurges()
+        let pendingBuckets = Set(pending.map { [$0.cno, $0.bucket] })
+        let pendingChannels = Set(pending.filter { $0.bucket == Envelope.wholeChannel }.map(\.cno))
         for cno in Set(index.map(\.cno)).sorted() {
             let channelName = names[cno]
+            if pendingChannels.contains(cno) {
+                report.pendingPurge += index.filter { $0.cno == cno }.count
+                continue
+            }
             guard known.contains(cno) else {
                 fail(channelName, nil, LetheError(.integrity, "channel #\(cno): ciphertext present but the channel has no key"))
                 continue
             }
             try archive.data.forEachSegment(cno: cno) { row in
                 segmentKeys.insert([cno, row.bucket])
+                if pendingBuckets.contains([cno, row.bucket]) {
+                    report.pendingPurge += 1
+                    return
+                }
                 report.buckets += 1
                 do {
                     guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {

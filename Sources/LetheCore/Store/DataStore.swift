@@ -113,3 +113,32 @@ final class DataStore {
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 }
+
+extension DataStore {
+    // MARK: - Search filters
+
+    func filter(cno: Int64, epoch: Int64) throws -> [UInt8]? {
+        let s = try db.statement("SELECT body FROM filters WHERE epoch = ? AND cno = ?").query(.int(epoch), .int(cno))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func putFilter(cno: Int64, epoch: Int64, body: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO filters(epoch, cno, body) VALUES (?, ?, ?)").run(.int(epoch), .int(cno), .blob(body))
+    }
+
+    func deleteFilter(cno: Int64, epoch: Int64) throws {
+        try db.statement("DELETE FROM filters WHERE epoch = ? AND cno = ?").run(.int(epoch), .int(cno))
+    }
+
+    func deleteFilters(cno: Int64) throws {
+        try db.statement("DELETE FROM filters WHERE cno = ?").run(.int(cno))
+    }
+
+    /// The buckets of one channel within `[lo, hi]`, without bodies.
+    func buckets(cno: Int64, from lo: Int64, to hi: Int64) throws -> [(bucket: Int64, messages: Int64)] {
+        let s = try db.statement("SELECT bucket, messages FROM segments WHERE cno = ? AND bucket BETWEEN ? AND ? ORDER BY bucket").query(.int(cno), .int(lo), .int(hi))
+        var out: [(Int64, Int64)] = []
+        while try s.step() { out.append((s.int(0), s.int(1))) }
+        return out
+    }
+}

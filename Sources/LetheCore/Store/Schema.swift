@@ -57,6 +57,11 @@ enum Schema {
             messages INTEGER NOT NULL,
             body BLOB NOT NULL,
             PRIMARY KEY (cno, bucket));
+        CREATE TABLE filters(
+            epoch INTEGER NOT NULL,
+            cno INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (epoch, cno));
         """
 
     /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.

@@ -1,0 +1,174 @@
+import Foundation
+
+public enum SearchSort: String, Sendable, CaseIterable {
+    case newest, relevance
+}
+
+public struct SearchOptions: Sendable {
+    public var limit = 50
+    public var sort = SearchSort.newest
+    /// Messages shown before and after each hit, from the same conversation.
+    public var context = 0
+
+    public init(limit: Int = 50, sort: SearchSort = .newest, context: Int = 0) {
+        self.limit = limit
+        self.sort = sort
+        self.context = context
+    }
+}
+
+/// One message found, ready to print.
+public struct SearchHit: Sendable {
+    public struct Line: Sendable {
+        public var ts: SlackTimestamp
+        public var userID: String?
+        public var user: String?
+        /// Slack markup rendered readably (mentions, channel links, URLs, entities).
+        public var text: String
+        public var threadTS: String?
+    }
+
+    public var channelID: String
+    /// `#name` for channels, `@name` for a DM with that user, the name of a group DM.
+    public var channel: String
+    public var kind: ConversationKind
+    public var message: Line
+    /// Where the query's words occur in `message.text`.
+    public var highlights: [Range<String.Index>]
+    public var before: [Line] = []
+    public var after: [Line] = []
+    var score = 0
+}
+
+/// What a search did, for `--json` consumers and the benchmark.
+public struct SearchStats: Codable, Sendable {
+    public var filtersChecked = 0
+    public var bucketsDecrypted = 0
+    public var messagesScanned = 0
+    public var milliseconds = 0.0
+}
+
+/// Runs a query over an unlocked archive: filters prune (conversation, epoch) pairs,
+/// candidate buckets are decrypted newest first, every hit is verified on the
+/// plaintext by `Matcher`, and the scan stops once `limit` hits are certain to be
+/// the newest ones.
+public final class SearchEngine {
+    let archive: Archive
+    private let zstd = Zstd()
+    public private(set) var users = UserDirectory.empty
+    private var channels: [Int64: ChannelInfo] = [:]
+
+    public init(archive: Archive) throws {
+        self.archive = archive
+        var entries: [UserDirectory.Entry] = []
+        for (uno, body) in try archive.data.users() {
+            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
+            guard let u = try? UserRecord.decode(plain).user else { continue }
+            entries.append(.init(id: u.id, name: u.name, displayName: u.displayName))
+        }
+        users = UserDirectory(entries)
+        for (cno, _, _) in try archive.keystore.channels() {
+            guard let c = try archive.channelRecord(cno: cno, zstd: zstd)?.conversation else { continue }
+            var members: [String] = []
+            if let meta = try? JSONValue.parse(c.rawJSON) {
+                members = meta["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if let u = meta["user"]?.stringValue { members.append(u) }
+            }
+            channels[cno] = ChannelInfo(id: c.id, name: c.name, kind: c.kind, memberIDs: members)
+        }
+    }
+
+    public func search(_ query: SearchQuery, options: SearchOptions = SearchOptions()) throws -> (hits: [SearchHit], stats: SearchStats) {
+        let started = Date()
+        var stats = SearchStats()
+        let scheme = archive.scheme
+        let wanted = channels.filter { query.wantsChannel($0.value, users: users) }
+        let groups = query.requiredIndexTerms(users: users)
+        let lo = query.timeRange.lowerBound == Int64.min ? Int64.min / 2 : scheme.bucket(containing: query.timeRange.lowerBound)
+        let hi = query.timeRange.upperBound == Int64.max ? Int64.max / 2 : scheme.bucket(containing: query.timeRange.upperBound - 1)
+
+        // Every candidate (channel, bucket) in range, grouped by epoch.
+        var byEpoch: [Int64: [(cno: Int64, bucket: Int64)]] = [:]
+        for cno in wanted.keys {
+            for (bucket, _) in try archive.data.buckets(cno: cno, from: lo, to: hi) {
+                byEpoch[IndexFilter.epoch(of: bucket), default: []].append((cno, bucket))
+            }
+        }
+        var hits: [SearchHit] = []
+        let matcher = Matcher()
+        epochs: for epoch in byEpoch.keys.sorted(by: >) {
+            guard let entries = byEpoch[epoch] else { continue }
+            var passing = Set<Int64>()
+            for cno in Set(entries.map(\.cno)) {
+                if groups.isEmpty {
+                    passing.insert(cno)
+                    continue
+                }
+                stats.filtersChecked += 1
+                let filter = try archive.loadFilter(cno: cno, epoch: epoch)
+                if filter?.bloom.mayMatch(groups) ?? true { passing.insert(cno) }
+            }
+            let candidates = entries.filter { passing.contains($0.cno) }.sorted { ($0.bucket, $0.cno) > ($1.bucket, $1.cno) }
+            var i = 0
+            while i < candidates.count {
+                let bucket = candidates[i].bucket
+                while i < candidates.count && candidates[i].bucket == bucket {
+                    let cno = candidates[i].cno
+                    i += 1
+                    guard let channel = wanted[cno], let row = try archive.data.segment(cno: cno, bucket: bucket),
+                          let key = try archive.bucketKey(cno: cno, bucket: bucket) else { continue }
+                    let messages = try archive.openSegment(row, key: key, zstd: zstd, channelName: channel.id).messages
+                    stats.bucketsDecrypted += 1
+                    stats.messagesScanned += messages.count
+                    for (index, m) in messages.enumerated() {
+                        let fields = MessageFields(m)
+                        guard let match = matcher.matches(query, fields, channel: channel, users: users) else { continue }
+                        var hit = makeHit(channel, fields, query)
+                        hit.score = match.highlights.count
+                        if options.context > 0 {
+                            hit.before = messages[max(0, index - options.context)..<index].map { line(MessageFields($0)) }
+                            hit.after = messages[(index + 1)..<min(messages.count, index + 1 + options.context)].map { line(MessageFields($0)) }
+                        }
+                        hits.append(hit)
+                    }
+                }
+                // Buckets are disjoint in time: once a whole bucket level is done, older ones cannot beat these.
+                if options.sort == .newest && hits.count >= options.limit { break epochs }
+            }
+        }
+        switch options.sort {
+        case .newest: hits.sort { $0.message.ts > $1.message.ts }
+        case .relevance: hits.sort { ($0.score, $0.message.ts) > ($1.score, $1.message.ts) }
+        }
+        if hits.count > options.limit { hits.removeLast(hits.count - options.limit) }
+        stats.milliseconds = Date().timeIntervalSince(started) * 1000
+        return (hits, stats)
+    }
+
+    private func line(_ f: MessageFields) -> SearchHit.Line {
+        let name = f.user.flatMap { users.user(id: $0) }.map { $0.displayName ?? $0.name ?? $0.id } ?? f.user
+        return SearchHit.Line(ts: f.ts, userID: f.user, user: name, text: render(f.text), threadTS: f.threadTS)
+    }
+
+    private func render(_ text: String) -> String {
+        SlackMarkup.render(text, users: users) { [channels] id in channels.values.first { $0.id == id }?.name }
+    }
+
+    private func makeHit(_ channel: ChannelInfo, _ f: MessageFields, _ query: SearchQuery) -> SearchHit {
+        let l = line(f)
+        // Highlights are found again on the rendered text (names resolved), with the query's words.
+        return SearchHit(channelID: channel.id, channel: label(channel), kind: channel.kind, message: l,
+                         highlights: Highlighter.ranges(of: query.required, in: l.text))
+    }
+
+    /// How a conversation is shown: `#general`, `@alice` (a DM), `mpdm-…` (a group DM).
+    public func label(_ c: ChannelInfo) -> String {
+        switch c.kind {
+        case .publicChannel, .privateChannel: return "#" + (c.name ?? c.id)
+        case .groupDM: return c.name ?? c.id
+        case .dm:
+            let names = c.memberIDs.compactMap { users.user(id: $0) }.map { "@" + ($0.name ?? $0.id) }
+            return names.isEmpty ? c.id : names.joined(separator: ", ")
+        }
+    }
+}

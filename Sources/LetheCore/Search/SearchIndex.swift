@@ -1,0 +1,116 @@
+/// The search index: one encrypted Bloom filter per (conversation, epoch of 32 buckets).
+///
+/// A filter holds the folded terms and pseudo-terms (`from:`, `is:thread`, …) of
+/// every message in its epoch. It is sealed under the conversation's key, so
+/// without a secret it reveals only its size; search decrypts it to prune epochs,
+/// then decrypts candidate buckets and verifies every hit on the plaintext, so the
+/// filter's false positives cost time, never correctness. Filters grow on import
+/// (terms are added) and are rebuilt from what remains when retention shreds part
+/// of an epoch, or deleted with the epoch's last bucket: no term of a shredded
+/// message survives in the index.
+struct IndexFilter {
+    static let epochWidth: Int64 = 32
+    static let falsePositiveRate = 0.01
+    static let minimumCapacity = 256
+
+    var capacity: Int
+    var count: Int
+    var bloom: BloomFilter
+
+    init(capacity: Int) {
+        self.capacity = max(IndexFilter.minimumCapacity, capacity)
+        self.count = 0
+        self.bloom = BloomFilter(expectedCount: self.capacity, falsePositiveRate: IndexFilter.falsePositiveRate)
+    }
+
+    mutating func insert(_ terms: Set<String>) {
+        for t in terms { bloom.insert(t) }
+        count += terms.count
+    }
+
+    /// `u8 version(1) || u32 capacity || u32 count || BloomFilter.serialized()`.
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.u8(1)
+        w.u32(UInt32(clamping: capacity))
+        w.u32(UInt32(clamping: count))
+        w.bytes.append(contentsOf: bloom.serialized())
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> IndexFilter {
+        var r = ByteReader(bytes)
+        guard try r.u8() == 1 else { throw ByteReader.Malformed() }
+        let capacity = Int(try r.u32())
+        let count = Int(try r.u32())
+        let bloom = try BloomFilter(serialized: Array(bytes[r.offset...]))
+        var f = IndexFilter(capacity: 0)
+        f.capacity = capacity
+        f.count = count
+        f.bloom = bloom
+        return f
+    }
+
+    static func epoch(of bucket: Int64) -> Int64 { floorDiv(bucket, epochWidth) }
+    static func buckets(of epoch: Int64) -> ClosedRange<Int64> { (epoch * epochWidth)...(epoch * epochWidth + epochWidth - 1) }
+}
+
+extension MessageFields {
+    /// The fields search uses, read from a stored message.
+    init(_ m: Segment.Message) {
+        let e = MessageExtract.extract(m.json)
+        var text = e.text
+        if !e.extra.isEmpty { text += "\n" + e.extra.joined(separator: "\n") }
+        self.init(ts: m.ts, user: e.author, text: text, threadTS: e.threadTS, replyCount: e.replyCount,
+                  hasFiles: e.hasFiles, hasReactions: e.hasReactions, subtype: e.subtype)
+    }
+}
+
+extension Archive {
+    func filterAD(cno: Int64, epoch: Int64) -> [UInt8] { Envelope.associatedData(.filter, archiveID: archiveID, cno, epoch) }
+
+    func loadFilter(cno: Int64, epoch: Int64) throws -> IndexFilter? {
+        guard let body = try data.filter(cno: cno, epoch: epoch) else { return nil }
+        guard let (header, plain) = AEAD.open(body, ad: filterAD(cno: cno, epoch: epoch), key: try channelKey(cno: cno)),
+              header == Envelope.Encoding.filter.rawValue
+        else { throw LetheError(.integrity, "channel #\(cno), search filter of epoch \(epoch): does not authenticate") }
+        do { return try IndexFilter.decode(plain) } catch {
+            throw LetheError(.integrity, "channel #\(cno), search filter of epoch \(epoch): authenticated but malformed")
+        }
+    }
+
+    func storeFilter(_ f: IndexFilter, cno: Int64, epoch: Int64) throws {
+        let body = AEAD.seal(f.encoded(), header: Envelope.Encoding.filter.rawValue, ad: filterAD(cno: cno, epoch: epoch), key: try channelKey(cno: cno))
+        try data.putFilter(cno: cno, epoch: epoch, body: body)
+    }
+
+    /// Adds terms to an epoch's filter, rebuilding it larger when it would overflow.
+    func addToFilter(_ terms: Set<String>, cno: Int64, epoch: Int64, zstd: Zstd) throws {
+        guard !terms.isEmpty else { return }
+        if var f = try loadFilter(cno: cno, epoch: epoch), f.count + terms.count <= f.capacity {
+            f.insert(terms)
+            try storeFilter(f, cno: cno, epoch: epoch)
+        } else {
+            try rebuildFilter(cno: cno, epoch: epoch, zstd: zstd, extra: terms)
+        }
+    }
+
+    /// Rebuilds an epoch's filter from the buckets it still has; deletes it when none is left.
+    func rebuildFilter(cno: Int64, epoch: Int64, zstd: Zstd, extra: Set<String> = []) throws {
+        let range = IndexFilter.buckets(of: epoch)
+        var terms = extra
+        var any = false
+        for (bucket, _) in try data.buckets(cno: cno, from: range.lowerBound, to: range.upperBound) {
+            guard let row = try data.segment(cno: cno, bucket: bucket), let key = try bucketKey(cno: cno, bucket: bucket) else { continue }
+            any = true
+            for m in try openSegment(row, key: key, zstd: zstd).messages { terms.formUnion(Tokenizer.indexTerms(of: MessageFields(m))) }
+        }
+        guard any || !extra.isEmpty else {
+            try data.deleteFilter(cno: cno, epoch: epoch)
+            return
+        }
+        var f = IndexFilter(capacity: terms.count * 2)
+        f.insert(terms)
+        try storeFilter(f, cno: cno, epoch: epoch)
+    }
+}
