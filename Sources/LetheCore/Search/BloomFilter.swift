@@ -33,14 +33,15 @@ public struct BloomFilter: Sendable, Equatable {
     private static let hashB = SipHash24(key: Array("lethe-bloom-v1-b".utf8))
 
     /// A filter sized for `expectedCount` terms at `falsePositiveRate`:
-    /// `m = ⌈-n·ln p / (ln 2)²⌉` rounded up to 64, `k = round(m/n · ln 2)`.
+    /// `m = ⌈-n·ln p / (ln 2)²⌉` rounded up to 64, `k = round(-log₂ p)` (the optimum
+    /// for the unrounded m; the extra bits only lower the rate).
     public init(expectedCount: Int, falsePositiveRate: Double = 0.01) {
         let n = Double(max(1, expectedCount))
         let p = min(max(falsePositiveRate, 1e-9), 0.5)
         let ln2 = log(2.0)
         let rawBits = (-n * log(p) / (ln2 * ln2)).rounded(.up)
         let bits = min(BloomFilter.maxBitCount, max(64, (Int(rawBits) + 63) / 64 * 64))
-        let k = Int((Double(bits) / n * ln2).rounded())
+        let k = Int((-log(p) / ln2).rounded())
         self.init(bitCount: bits, hashCount: min(32, max(1, k)))
     }
 
