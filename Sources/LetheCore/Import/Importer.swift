@@ -229,13 +229,13 @@ public final class Importer {
     /// Merges pending messages into their buckets and writes the changed ones.
     /// Then adds the new and changed messages' terms to their epochs' search filters.
     private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, channelID: String) throws {
-        var terms: [Int64: Set<String>] = [:]
+        var terms: [Int64: Set<BloomFilter.TermHash>] = [:]
         for bucket in pending.keys.sorted() {
             guard let incoming = pending[bucket] else { continue }
             let changed = try mergeBucket(cno: cno, bucket: bucket, incoming: incoming, channelID: channelID)
             if !changed.isEmpty {
                 var set = terms[IndexFilter.epoch(of: bucket), default: []]
-                for m in changed { set.formUnion(Tokenizer.indexTerms(of: MessageFields(m))) }
+                for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
                 terms[IndexFilter.epoch(of: bucket)] = set
             }
         }

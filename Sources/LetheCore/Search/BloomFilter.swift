@@ -55,6 +55,27 @@ public struct BloomFilter: Sendable, Equatable {
 
     public mutating func insert(_ term: String) {
         let (h1, h2) = BloomFilter.hashes(term)
+        insert(TermHash(h1: h1, h2: h2))
+    }
+
+    /// The two hashes of a term, computed once (for sets of terms built on a hot path).
+    public struct TermHash: Hashable, Sendable {
+        public var h1: UInt64
+        public var h2: UInt64
+    }
+
+    public static func termHash(_ term: String) -> TermHash {
+        let (h1, h2) = hashes(term)
+        return TermHash(h1: h1, h2: h2)
+    }
+
+    /// The hash of a term given as UTF-8 bytes; equal to `termHash` of the same string.
+    public static func termHash(utf8 bytes: UnsafeBufferPointer<UInt8>) -> TermHash {
+        TermHash(h1: hashA.hash(bytes), h2: hashB.hash(bytes) | 1)
+    }
+
+    public mutating func insert(_ h: TermHash) {
+        let (h1, h2) = (h.h1, h.h2)
         let m = UInt64(bitCount)
         for i in 0..<UInt64(hashCount) {
             let bit = Int((h1 &+ i &* h2) % m)

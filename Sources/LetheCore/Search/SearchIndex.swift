@@ -23,7 +23,7 @@ struct IndexFilter {
         self.bloom = BloomFilter(expectedCount: self.capacity, falsePositiveRate: IndexFilter.falsePositiveRate)
     }
 
-    mutating func insert(_ terms: Set<String>) {
+    mutating func insert(_ terms: Set<BloomFilter.TermHash>) {
         for t in terms { bloom.insert(t) }
         count += terms.count
     }
@@ -85,7 +85,7 @@ extension Archive {
     }
 
     /// Adds terms to an epoch's filter, rebuilding it larger when it would overflow.
-    func addToFilter(_ terms: Set<String>, cno: Int64, epoch: Int64, zstd: Zstd) throws {
+    func addToFilter(_ terms: Set<BloomFilter.TermHash>, cno: Int64, epoch: Int64, zstd: Zstd) throws {
         guard !terms.isEmpty else { return }
         if var f = try loadFilter(cno: cno, epoch: epoch), f.count + terms.count <= f.capacity {
             f.insert(terms)
@@ -96,14 +96,14 @@ extension Archive {
     }
 
     /// Rebuilds an epoch's filter from the buckets it still has; deletes it when none is left.
-    func rebuildFilter(cno: Int64, epoch: Int64, zstd: Zstd, extra: Set<String> = []) throws {
+    func rebuildFilter(cno: Int64, epoch: Int64, zstd: Zstd, extra: Set<BloomFilter.TermHash> = []) throws {
         let range = IndexFilter.buckets(of: epoch)
         var terms = extra
         var any = false
         for (bucket, _) in try data.buckets(cno: cno, from: range.lowerBound, to: range.upperBound) {
             guard let row = try data.segment(cno: cno, bucket: bucket), let key = try bucketKey(cno: cno, bucket: bucket) else { continue }
             any = true
-            for m in try openSegment(row, key: key, zstd: zstd).messages { terms.formUnion(Tokenizer.indexTerms(of: MessageFields(m))) }
+            for m in try openSegment(row, key: key, zstd: zstd).messages { IndexTerms.add(MessageFields(m), to: &terms) }
         }
         guard any || !extra.isEmpty else {
             try data.deleteFilter(cno: cno, epoch: epoch)
@@ -112,5 +112,44 @@ extension Archive {
         var f = IndexFilter(capacity: terms.count * 2)
         f.insert(terms)
         try storeFilter(f, cno: cno, epoch: epoch)
+    }
+}
+
+/// What a message puts in its epoch's filter, as term hashes: exactly the terms of
+/// `Tokenizer.indexTerms(of:)`.
+///
+/// Pure-ASCII text (most chat) takes a fast path: folding ASCII is lowercasing and
+/// its terms are the runs of letters and digits, so they are hashed straight from
+/// the bytes. Text with Slack markup (`<…>`, `&amp;`) is rendered first, as the
+/// tokenizer's path does, because rendering can join words (`<@U1|ann>42` → `@ann42`).
+enum IndexTerms {
+    static func add(_ m: MessageFields, to set: inout Set<BloomFilter.TermHash>) {
+        var text = m.text
+        let (isASCII, hasMarkup) = text.withUTF8 { buf in
+            (buf.allSatisfy { $0 < 0x80 }, buf.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") })
+        }
+        if isASCII && hasMarkup { text = m.searchableText }
+        let ascii = text.withUTF8 { buf -> Bool in
+            guard buf.allSatisfy({ $0 < 0x80 }) else { return false }
+            var word: [UInt8] = []
+            word.reserveCapacity(64)
+            func flush() {
+                guard !word.isEmpty else { return }
+                let h = word.withUnsafeBufferPointer { BloomFilter.termHash(utf8: $0) }
+                set.insert(h)
+                word.removeAll(keepingCapacity: true)
+            }
+            for b in buf {
+                let lower = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+                if (lower >= 0x61 && lower <= 0x7A) || (lower >= 0x30 && lower <= 0x39) { word.append(lower) } else { flush() }
+            }
+            flush()
+            return true
+        }
+        if ascii {
+            for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
+        } else {
+            for t in Tokenizer.indexTerms(of: m) { set.insert(BloomFilter.termHash(t)) }
+        }
     }
 }

@@ -1,0 +1,28 @@
+import Testing
+@testable import LetheCore
+
+/// The import's fast ASCII path indexes exactly the tokenizer's terms.
+@Suite struct IndexTermsTests {
+    @Test func fastPathEqualsTheTokenizer() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["Deploy", "the", "API_v2", "<@U05A1|alice>", "<@U0B>", "<https://ex.com/a-b?x=1|Release Notes>", "<#C1|general>",
+                      "&amp;", "&lt;tag&gt;", "don't", "e-mail", "x:y", "12:30", "*bold*", "_it_", "`code`", "<!here>", "<!subteam^S1|@ops>",
+                      "<mailto:a@b.org|a@b.org>", "ABC123def", "...", "\n", "\t", "42"]
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 1...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: Bool.random(using: &rng) ? " " : "")
+            let m = MessageFields(ts: SlackTimestamp("1700000000.000100")!, user: "U05A1", text: text, threadTS: Bool.random() ? "1.2" : nil,
+                                  hasFiles: Bool.random(), hasReactions: Bool.random())
+            var fast = Set<BloomFilter.TermHash>()
+            IndexTerms.add(m, to: &fast)
+            let exact = Set(Tokenizer.indexTerms(of: m).map { BloomFilter.termHash($0) })
+            #expect(exact == fast, "\(text)")
+        }
+    }
+
+    @Test func hashingBytesEqualsHashingStrings() {
+        for s in ["", "a", "zebracorn", "from:u1", "東京", String(repeating: "x", count: 300)] {
+            let viaBytes = Array(s.utf8).withUnsafeBufferPointer { BloomFilter.termHash(utf8: $0) }
+            #expect(viaBytes == BloomFilter.termHash(s))
+        }
+    }
+}
