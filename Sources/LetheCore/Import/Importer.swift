@@ -129,9 +129,11 @@ public final class Importer {
         defer { progress?.ended() }
 
         try importUsers(export.users)
+        let reader = DayFilePrefetcher(export: export, days: plan.flatMap(\.1))
+        defer { reader.cancel() }
         var daysDone = 0
         for (conversation, days) in plan {
-            try importConversation(conversation, days: days, export: export) {
+            try importConversation(conversation, days: days, reader: reader) {
                 daysDone += 1
                 self.progress?.advanced(dayFilesDone: daysDone, messages: self.report.messagesSeen)
             }
@@ -163,7 +165,7 @@ public final class Importer {
         }
     }
 
-    private func importConversation(_ conversation: ExportConversation, days: [DayFile], export: SlackExport, dayDone: () -> Void) throws {
+    private func importConversation(_ conversation: ExportConversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
         report.channels += 1
         let tag = archive.channelTag(conversation.id)
         let shredded = try archive.keystore.tombstonedBuckets(tag: tag)
@@ -185,7 +187,7 @@ public final class Importer {
         var pendingBytes = 0
         for day in days {
             report.dayFiles += 1
-            let (messages, skipped) = try export.readMessages(day)
+            guard let (messages, skipped) = try reader.nextFile() else { break }
             for w in skipped {
                 report.messagesSkippedInvalid += 1
                 try warn(w)

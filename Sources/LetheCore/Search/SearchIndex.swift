@@ -87,7 +87,13 @@ extension Archive {
     /// Adds terms to an epoch's filter, rebuilding it larger when it would overflow.
     func addToFilter(_ terms: Set<BloomFilter.TermHash>, cno: Int64, epoch: Int64, zstd: Zstd) throws {
         guard !terms.isEmpty else { return }
-        if var f = try loadFilter(cno: cno, epoch: epoch), f.count + terms.count <= f.capacity {
+        guard var f = try loadFilter(cno: cno, epoch: epoch) else {
+            var fresh = IndexFilter(capacity: terms.count * 2)
+            fresh.insert(terms)
+            try storeFilter(fresh, cno: cno, epoch: epoch)
+            return
+        }
+        if f.count + terms.count <= f.capacity {
             f.insert(terms)
             try storeFilter(f, cno: cno, epoch: epoch)
         } else {

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Reads and splits day files on a second thread while the importer merges,
+/// indexes, compresses and seals on the first: the two halves of an import cost
+/// about the same, and the machines this runs on have two cores.
+///
+/// Files come out in the order given. At most `depth` parsed files wait in memory,
+/// so memory stays bounded whatever the export's size.
+final class DayFilePrefetcher: @unchecked Sendable {
+    typealias Parsed = (messages: [RawMessage], skipped: [ImportWarning])
+
+    private let export: SlackExport
+    private let days: [DayFile]
+    private let lock = NSLock()
+    private var results: [Int: Result<Parsed, Error>] = [:]
+    private let ready = DispatchSemaphore(value: 0)
+    private let slots: DispatchSemaphore
+    private var cancelled = false
+    private var next = 0
+
+    init(export: SlackExport, days: [DayFile], depth: Int = 8) {
+        self.export = export
+        self.days = days
+        self.slots = DispatchSemaphore(value: depth)
+        let thread = Thread { [self] in produce() }
+        thread.name = "lethe-reader"
+        thread.start()
+    }
+
+    private func produce() {
+        for (i, day) in days.enumerated() {
+            slots.wait()
+            lock.lock()
+            let stop = cancelled
+            lock.unlock()
+            if stop { return }
+            let r = Result { try export.readMessages(day) }
+            lock.lock()
+            results[i] = r
+            lock.unlock()
+            ready.signal()
+            if case .failure = r { return }
+        }
+    }
+
+    /// The next day file's messages, in order; nil after the last.
+    func nextFile() throws -> Parsed? {
+        guard next < days.count else { return nil }
+        ready.wait()
+        lock.lock()
+        let r = results.removeValue(forKey: next)
+        lock.unlock()
+        next += 1
+        slots.signal()
+        guard let r else { throw LetheError(.failure, "internal: day file \(next - 1) was not read") }
+        return try r.get()
+    }
+
+    /// Stops the reader thread (after an error on the importing side).
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+        slots.signal()
+    }
+}
