@@ -7,7 +7,11 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         let pieces = ["Deploy", "the", "API_v2", "<@U05A1|alice>", "<@U0B>", "<https://ex.com/a-b?x=1|Release Notes>", "<#C1|general>",
                       "&amp;", "&lt;tag&gt;", "don't", "e-mail", "x:y", "12:30", "*bold*", "_it_", "`code`", "<!here>", "<!subteam^S1|@ops>",
-                      "<mailto:a@b.org|a@b.org>", "ABC123def", "...", "\n", "\t", "42"]
+                      "<mailto:a@b.org|a@b.org>", "ABC123def", "...", "\n", "\t", "42",
+                      // non-ASCII next to ASCII separators and letters: accents (composed and combining), CJK,
+                      // RTL, Cyrillic, emoji with modifiers and joiners, keycaps, full-width, ligatures, ß, İ
+                      "café", "cafe\u{301}", ".\u{301}", "東京タワー", "مرحبا", "Привет", "👍🏽", "👩‍💻", "#️⃣", "1️⃣", "ＡＢＣ", "ﬁne",
+                      "Straße", "İstanbul", "naïve-", "x\u{0600}.", "Ω", "½"]
         for _ in 0..<2000 {
             let text = (0..<Int.random(in: 1...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: Bool.random(using: &rng) ? " " : "")
             let m = MessageFields(ts: SlackTimestamp("1700000000.000100")!, user: "U05A1", text: text, threadTS: Bool.random() ? "1.2" : nil,

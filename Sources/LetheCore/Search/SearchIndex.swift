@@ -122,40 +122,63 @@ extension Archive {
 }
 
 /// What a message puts in its epoch's filter, as term hashes: exactly the terms of
-/// `Tokenizer.indexTerms(of:)`.
+/// `Tokenizer.indexTerms(of:)`, computed faster.
 ///
-/// Pure-ASCII text (most chat) takes a fast path: folding ASCII is lowercasing and
-/// its terms are the runs of letters and digits, so they are hashed straight from
-/// the bytes. Text with Slack markup (`<…>`, `&amp;`) is rendered first, as the
-/// tokenizer's path does, because rendering can join words (`<@U1|ann>42` → `@ann42`).
+/// Text with Slack markup (`<…>`, `&amp;`) is rendered first, as the tokenizer's
+/// path does, because rendering can join words (`<@U1|ann>42` → `@ann42`). Then the
+/// text is cut at ASCII separators (not letters or digits) that are followed by an
+/// ASCII byte: such a byte is a grapheme of its own and a separator, and no Unicode
+/// normalisation or case mapping reaches across it, so each piece folds and
+/// tokenizes on its own exactly as in the whole. Pure-ASCII pieces (most of chat)
+/// fold by lowercasing and their terms are the runs of letters and digits, hashed
+/// straight from the bytes; only pieces holding non-ASCII go through
+/// `TextFolding` and `Tokenizer`.
 enum IndexTerms {
     static func add(_ m: MessageFields, to set: inout Set<BloomFilter.TermHash>) {
         var text = m.text
-        let (isASCII, hasMarkup) = text.withUTF8 { buf in
-            (buf.allSatisfy { $0 < 0x80 }, buf.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") })
-        }
-        if isASCII && hasMarkup { text = m.searchableText }
-        let ascii = text.withUTF8 { buf -> Bool in
-            guard buf.allSatisfy({ $0 < 0x80 }) else { return false }
-            var word: [UInt8] = []
-            word.reserveCapacity(64)
-            func flush() {
-                guard !word.isEmpty else { return }
-                let h = word.withUnsafeBufferPointer { BloomFilter.termHash(utf8: $0) }
-                set.insert(h)
-                word.removeAll(keepingCapacity: true)
+        let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
+        if hasMarkup { text = m.searchableText }
+        text.withUTF8 { buf in
+            var pieceStart = 0
+            var pieceASCII = true
+            var i = 0
+            let n = buf.count
+            while i < n {
+                let b = buf[i]
+                if b >= 0x80 {
+                    pieceASCII = false
+                } else if !isAlnum(b) && (i + 1 == n || buf[i + 1] < 0x80) {
+                    addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<i]), ascii: pieceASCII, to: &set)
+                    pieceStart = i + 1
+                    pieceASCII = true
+                }
+                i += 1
             }
-            for b in buf {
-                let lower = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
-                if (lower >= 0x61 && lower <= 0x7A) || (lower >= 0x30 && lower <= 0x39) { word.append(lower) } else { flush() }
-            }
-            flush()
-            return true
+            addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<n]), ascii: pieceASCII, to: &set)
         }
-        if ascii {
-            for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
-        } else {
-            for t in Tokenizer.indexTerms(of: m) { set.insert(BloomFilter.termHash(t)) }
+        for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
+    }
+
+    @inline(__always)
+    static func isAlnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) }
+
+    private static func addPiece(_ piece: UnsafeBufferPointer<UInt8>, ascii: Bool, to set: inout Set<BloomFilter.TermHash>) {
+        guard !piece.isEmpty else { return }
+        if !ascii {
+            for t in Tokenizer.terms(TextFolding.fold(String(decoding: piece, as: UTF8.self))) { set.insert(BloomFilter.termHash(t)) }
+            return
         }
+        var word: [UInt8] = []
+        word.reserveCapacity(32)
+        func flush() {
+            guard !word.isEmpty else { return }
+            let h = word.withUnsafeBufferPointer { BloomFilter.termHash(utf8: $0) }
+            set.insert(h)
+            word.removeAll(keepingCapacity: true)
+        }
+        for b in piece {
+            if isAlnum(b) { word.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b) } else { flush() }
+        }
+        flush()
     }
 }
