@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "lethe", targets: ["lethe"]),
         .library(name: "LetheCore", targets: ["LetheCore"]),
+        .executable(name: "lethe-gen", targets: ["lethe-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,12 @@ let package = Package(
             dependencies: [
                 "LetheCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "lethe-gen",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore"]),
         .testTarget(name: "LetheCLITests", dependencies: ["LetheCore"]),
