@@ -394,7 +394,8 @@ def main(argv):
     ap.add_argument("--generator", choices=("auto", "lethe-gen", "python"), default="auto",
                     help="auto: lethe-gen when the package has it, else a small Python generator")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
-    ap.add_argument("--workdir", help="scratch folder (default: a new one under /tmp, removed at the end)")
+    ap.add_argument("--workdir", help="scratch folder, empty or new, kept afterwards "
+                    "(default: a new one under /tmp, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
     a = ap.parse_args(argv)
@@ -427,7 +428,7 @@ def main(argv):
     try:
         results = bench(a, generator, bin_dir, lethe, work)
     finally:
-        if not a.keep:
+        if not a.keep and not a.workdir:
             shutil.rmtree(work, ignore_errors=True)
         else:
             log("scratch kept in %s" % work)
@@ -616,6 +617,7 @@ def bench(a, generator, bin_dir, lethe, work):
                 "version: 1\n\ndefault:\n  keep: %dd\n" % (span, keep))
     common = ["--archive", arch_dir, "--key-file", key, "--policy", policy, "--now", now.isoformat() + "T00:00:00Z",
               "--json"]
+    before = run([lethe, "stats", "--archive", arch_dir, "--key-file", key, "--json"]).json()
     log("lethe retention plan / apply (keep %dd, now %s)" % (keep, now))
     plan = run([lethe, "retention", "plan"] + common)
     plan_j = plan.json()
@@ -624,6 +626,7 @@ def bench(a, generator, bin_dir, lethe, work):
     shred_msgs = apply_j.get("messages", plan_j.get("messages"))
     shred_buckets = apply_j.get("buckets", plan_j.get("buckets"))
     R["retention"] = {"keep_days": keep, "span_days": span, "now": now.isoformat(),
+                      "before": {"buckets": before.get("buckets"), "messages": before.get("messages")},
                       "plan": {"seconds": plan.seconds, "buckets": plan_j.get("buckets"), "messages": plan_j.get("messages")},
                       "apply": {"seconds": apply_.seconds, "rss_kb": apply_.rss_kb, "buckets": shred_buckets,
                                 "messages": shred_msgs}}
@@ -635,7 +638,9 @@ def bench(a, generator, bin_dir, lethe, work):
     T.add("retention plan", fmt(plan.seconds, " s"), fmt(imp.seconds, " s"), ratio(plan.seconds, imp.seconds),
           "single run; %s buckets, %s msgs" % (format(plan_j.get("buckets") or 0, ","), format(plan_j.get("messages") or 0, ",")))
     T.add("retention apply", fmt(apply_.seconds, " s"), fmt(imp.seconds, " s"), ratio(apply_.seconds, imp.seconds),
-          "single run; shredded %s buckets, %.0f%% of msgs" % (format(shred_buckets or 0, ","), share * 100))
+          "single run; shredded %s buckets (%.0f%%), %.0f%% of msgs" % (
+              format(shred_buckets or 0, ","), 100 * (shred_buckets or 0) / max(1, before.get("buckets") or 0),
+              share * 100))
     T.add("retention apply: buckets/s", fmt((shred_buckets or 0) / apply_.seconds), "", "",
           "peak RSS %s" % fmt(apply_.rss_kb and apply_.rss_kb / 1024, " MiB"))
 
