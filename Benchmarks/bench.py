@@ -433,7 +433,9 @@ def main(argv):
         else:
             log("scratch kept in %s" % work)
     results["total_seconds"] = time.perf_counter() - t_start
-    print("\ntotal wall time %.1f s (build included)" % results["total_seconds"])
+    results["built"] = not a.no_build
+    print("\ntotal wall time %.1f s (%s)" % (results["total_seconds"],
+                                          "no build" if a.no_build else "build included"))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=2, ensure_ascii=False)
@@ -523,7 +525,7 @@ def bench(a, generator, bin_dir, lethe, work):
         if zp.wait() != 0 or tar.wait() != 0:
             raise BenchError("tar | zstd -3 failed")
     zip_bytes = os.path.getsize(zip_path)
-    db_bytes = dir_bytes(db) if os.path.isdir(db) else os.path.getsize(db)
+    db_bytes = sum(os.path.getsize(db + ext) for ext in ("", "-wal") if os.path.exists(db + ext))
     R["size"] = {"archive_bytes": arch_bytes, "archive_zip_import_bytes": dir_bytes(arch_zip), "raw_bytes": raw,
                  "zip_bytes": zip_bytes, "tar_zstd3_bytes": zst, "baseline_db_bytes": db_bytes}
     T.section("size (archive folder after importing the export folder)")
