@@ -394,6 +394,8 @@ def main(argv):
     ap.add_argument("--generator", choices=("auto", "lethe-gen", "python"), default="auto",
                     help="auto: lethe-gen when the package has it, else a small Python generator")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    ap.add_argument("--lethe", metavar="BIN", help="benchmark this lethe binary (e.g. another branch's build) "
+                    "instead of the one built here")
     ap.add_argument("--workdir", help="scratch folder, empty or new, kept afterwards "
                     "(default: a new one under /tmp, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
@@ -416,10 +418,11 @@ def main(argv):
         bin_dir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).stdout.strip()
     else:
         bin_dir = build(products)
-    lethe = os.path.join(bin_dir, "lethe")
-    for p in products:
-        if not os.access(os.path.join(bin_dir, p), os.X_OK):
-            raise BenchError("no %s binary in %s" % (p, bin_dir))
+    lethe = os.path.abspath(a.lethe) if a.lethe else os.path.join(bin_dir, "lethe")
+    if not os.access(lethe, os.X_OK):
+        raise BenchError("no lethe binary at %s" % lethe)
+    if generator == "lethe-gen" and not os.access(os.path.join(bin_dir, "lethe-gen"), os.X_OK):
+        raise BenchError("no lethe-gen binary in %s" % bin_dir)
 
     work = a.workdir or tempfile.mkdtemp(prefix="lethe-bench-", dir="/tmp")
     os.makedirs(work, exist_ok=True)
