@@ -52,3 +52,16 @@ demo: build
 
 clean:
 	rm -rf .build
+
+# Benchmarks (Benchmarks/README.md): every figure beside a plaintext baseline from the same run.
+#   make bench        1,000,000 messages
+#   make bench-quick  about 50,000 messages, about a minute after the build (CI smoke test)
+#   make bench BENCH_ARGS='--json bench.json'   more options: python3 Benchmarks/bench.py --help
+BENCH_ARGS ?=
+.PHONY: bench bench-quick
+
+bench: deps
+	python3 Benchmarks/bench.py $(BENCH_ARGS)
+
+bench-quick: deps
+	python3 Benchmarks/bench.py --quick $(BENCH_ARGS)
