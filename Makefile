@@ -1,5 +1,6 @@
 # Lethe: the two commands the README opens with, and a few helpers.
-#   make demo   install what is missing, build, run the main job on the bundled sample export
+#   make demo   install what is missing, build, run the main jobs on the bundled sample export:
+#               init, import (twice, overlapping), stats, verify, policy check, search, retention plan and apply, audit, export
 #   make test   install what is missing, build, run the whole test suite
 
 SWIFT ?= swift
@@ -35,14 +36,20 @@ demo: build
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe verify"; \
 	"$$L" verify --key-file "$$LETHE_KEY"; \
-	echo "== lethe policy check Policies/standard.yml"; \
-	"$$L" policy check Policies/standard.yml; \
+	echo "== lethe policy check Policies/standard.yml (which rule governs each channel)"; \
+	"$$L" policy check --key-file "$$LETHE_KEY" Policies/standard.yml; \
+	echo "== lethe search 'zebracorn'  /  'from:@alice in:#general roadmap'  /  '東京'"; \
+	"$$L" search --key-file "$$LETHE_KEY" zebracorn; \
+	"$$L" search --key-file "$$LETHE_KEY" 'from:@alice in:#general roadmap' --limit 3; \
+	"$$L" search --key-file "$$LETHE_KEY" '東京'; \
 	echo "== lethe retention plan --policy Policies/standard.yml --now 2026-11-27T00:00:00Z"; \
 	"$$L" retention plan --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z; \
 	echo "== lethe retention apply (the same plan, executed: keys destroyed)"; \
 	"$$L" retention apply --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z | tail -n 1; \
 	echo "== lethe import Tests/Fixtures/slack-sample again: shredded buckets stay shredded"; \
 	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
+	echo "== lethe search 'pangolinrx' (its channel was shredded: nothing comes back)"; \
+	"$$L" search --key-file "$$LETHE_KEY" pangolinrx; \
 	echo "== lethe audit --verify"; \
 	"$$L" audit --key-file "$$LETHE_KEY" --verify; \
 	echo "== lethe stats"; \

@@ -74,6 +74,8 @@ public final class Archive {
 
         do {
             let db = try SQLiteDatabase(path: dataPath, options: [.readWrite, .create])
+            // Segments are a few kilobytes each: 16 KiB pages keep them out of half-empty overflow pages.
+            try db.execute("PRAGMA page_size=\(Schema.dataPageSize)")
             let store = try DataStore(db: db)
             try db.transaction {
                 try db.execute(Schema.data)

@@ -21,6 +21,16 @@ public enum RetentionJob {
         var start: Int64
     }
 
+    /// Every conversation of the archive as the policy language sees it.
+    public static func channels(_ archive: Archive) throws -> [ChannelFacts] {
+        let zstd = Zstd()
+        return try archive.keystore.channels().compactMap { row in
+            try archive.channelRecord(cno: row.cno, zstd: zstd).map {
+                ChannelFacts(id: $0.conversation.id, name: $0.conversation.name, kind: $0.conversation.kind, isArchived: $0.conversation.isArchived)
+            }
+        }
+    }
+
     /// The facts the planner needs, and where each bucket lives.
     static func facts(_ archive: Archive) throws -> (buckets: [BucketFacts], places: [Placement: (cno: Int64, bucket: Int64)]) {
         let zstd = Zstd()

@@ -20,7 +20,9 @@ struct Retention: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Evaluate as of this UTC time (ISO 8601, e.g. 2026-01-31T00:00:00Z, or a date). Default: now.", valueName: "time"))
         var now: String?
 
-        func instant() throws -> Int64 {
+        func instant() throws -> Int64 { try Common.parse(now) }
+
+        static func parse(_ now: String?) throws -> Int64 {
             guard let now else { return Int64(Date().timeIntervalSince1970) }
             if let t = RetentionTime.parse(now) { return t }
             if let d = CivilDate(iso: now) { return d.unixSeconds }
