@@ -163,10 +163,13 @@ public final class Archive {
         var keystore = try Keystore(db: keysDB)
         let (archiveID, scheme) = try readHeader(keystore, path: keysPath)
         let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
+        let hasPending = try !keystore.pendingPurges().isEmpty
+        // End the read: a statement left unreset keeps a shared lock on keys.db, and a
+        // process waiting for the archive lock below must not block the holder's commit.
+        keysDB.resetAll()
 
         // 2. Lock, then open for real. A reader that finds an interrupted shred
         //    finishes it when it can have the lock to itself.
-        let hasPending = try !keystore.pendingPurges().isEmpty
         let recover = mode == .read && hasPending
         let lock: ArchiveLock
         var writable = mode == .write
@@ -182,6 +185,9 @@ public final class Archive {
         }
         let dataDB = try SQLiteDatabase(path: dataPath, options: [.readWrite])
         let data = try DataStore(db: dataDB)
+        // Readers map the file instead of copying pages (search reads thousands of small blobs);
+        // writers keep ordinary I/O, which measured twice as fast for a bulk import.
+        if !writable { try dataDB.execute("PRAGMA mmap_size=1073741824") }
         guard let dataVersion = try data.meta("format_version").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
             throw LetheError(.integrity, "\(dataPath) is not a lethe data file")
         }

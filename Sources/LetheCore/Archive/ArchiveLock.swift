@@ -7,6 +7,7 @@ import Foundation
 final class ArchiveLock {
     private let fd: Int32
     private let exclusive: Bool
+    private var acquired = false
 
     enum Mode { case shared, exclusive }
 
@@ -19,17 +20,16 @@ final class ArchiveLock {
         let deadline = Date().addingTimeInterval(waitSeconds)
         while flock(fd, op) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                close(fd)
                 throw LetheError(.failure, "cannot lock \(path): \(String(cString: strerror(errno)))")
             }
             if Date() >= deadline {
                 let holder = ArchiveLock.holder(fd: fd)
-                close(fd)
                 throw LetheError(.locked, "the archive is locked by another lethe process\(holder.map { " (\($0))" } ?? "")",
                                  hint: "wait for it to finish, or pass --wait SECONDS to wait for the lock")
             }
             usleep(100_000)
         }
+        acquired = true
         if mode == .exclusive {
             let info = Array("pid \(getpid()), \(command), since \(ISO8601DateFormatter().string(from: Date()))\n".utf8)
             _ = ftruncate(fd, 0)
@@ -46,8 +46,10 @@ final class ArchiveLock {
     }
 
     deinit {
-        if exclusive { _ = ftruncate(fd, 0) }  // a finished run leaves the lock file as it found it: empty
-        flock(fd, LOCK_UN)
-        close(fd)
+        if acquired {
+            if exclusive { _ = ftruncate(fd, 0) }  // a finished run leaves the lock file as it found it: empty
+            flock(fd, LOCK_UN)
+        }
+        close(fd)  // also when init threw after opening: Swift runs deinit then
     }
 }

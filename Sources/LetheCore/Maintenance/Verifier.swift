@@ -113,6 +113,15 @@ public final class Verifier {
                 progress?.advanced(dayFilesDone: done, messages: report.messages)
             }
         }
+        // Every epoch holding messages has a search filter that authenticates (search skips epochs without one).
+        for e in Set(index.filter { known.contains($0.cno) && !pendingChannels.contains($0.cno) }.map { [$0.cno, IndexFilter.epoch(of: $0.bucket)] })
+            .sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            do {
+                guard try archive.loadFilter(cno: e[0], epoch: e[1]) != nil else {
+                    throw LetheError(.integrity, "channel \(names[e[0]] ?? "#\(e[0])"): the search filter of epoch \(e[1]) is missing")
+                }
+            } catch { fail(names[e[0]], nil, error) }
+        }
         for (cno, _, _) in channels {
             for (bucket, _) in try archive.keystore.bucketKeys(cno: cno) where !segmentKeys.contains([cno, bucket]) {
                 report.unusedBucketKeys += 1

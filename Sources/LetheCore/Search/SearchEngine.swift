@@ -84,31 +84,28 @@ public final class SearchEngine {
         let scheme = archive.scheme
         let wanted = channels.filter { query.wantsChannel($0.value, users: users) }
         let groups = query.requiredIndexTerms(users: users)
+        let groupHashes = groups.map { $0.map(BloomFilter.termHash) }
         let lo = query.timeRange.lowerBound == Int64.min ? Int64.min / 2 : scheme.bucket(containing: query.timeRange.lowerBound)
         let hi = query.timeRange.upperBound == Int64.max ? Int64.max / 2 : scheme.bucket(containing: query.timeRange.upperBound - 1)
 
-        // Every candidate (channel, bucket) in range, grouped by epoch.
-        var byEpoch: [Int64: [(cno: Int64, bucket: Int64)]] = [:]
-        for cno in wanted.keys {
-            for (bucket, _) in try archive.data.buckets(cno: cno, from: lo, to: hi) {
-                byEpoch[IndexFilter.epoch(of: bucket), default: []].append((cno, bucket))
-            }
-        }
+        // Epochs newest first, from the filters table (one row per conversation and epoch
+        // that holds messages): no pass over every bucket of the archive.
         var hits: [SearchHit] = []
         let matcher = Matcher()
-        epochs: for epoch in byEpoch.keys.sorted(by: >) {
-            guard let entries = byEpoch[epoch] else { continue }
-            var passing = Set<Int64>()
-            for cno in Set(entries.map(\.cno)) {
-                if groups.isEmpty {
-                    passing.insert(cno)
-                    continue
+        let loEpoch = IndexFilter.epoch(of: lo), hiEpoch = IndexFilter.epoch(of: hi)
+        epochs: for epoch in try archive.data.filterEpochs(from: loEpoch, to: hiEpoch) {
+            let range = IndexFilter.buckets(of: epoch)
+            var entries: [(cno: Int64, bucket: Int64)] = []
+            for (cno, body) in try archive.data.filters(epoch: epoch) where wanted[cno] != nil {
+                if !groups.isEmpty {
+                    stats.filtersChecked += 1
+                    guard try archive.openFilter(body, cno: cno, epoch: epoch).bloom.mayMatch(groups) else { continue }
                 }
-                stats.filtersChecked += 1
-                let filter = try archive.loadFilter(cno: cno, epoch: epoch)
-                if filter?.bloom.mayMatch(groups) ?? true { passing.insert(cno) }
+                for (bucket, _) in try archive.data.buckets(cno: cno, from: max(lo, range.lowerBound), to: min(hi, range.upperBound)) {
+                    entries.append((cno, bucket))
+                }
             }
-            let candidates = entries.filter { passing.contains($0.cno) }.sorted { ($0.bucket, $0.cno) > ($1.bucket, $1.cno) }
+            let candidates = entries.sorted { ($0.bucket, $0.cno) > ($1.bucket, $1.cno) }
             var i = 0
             while i < candidates.count {
                 let bucket = candidates[i].bucket
@@ -122,6 +119,13 @@ public final class SearchEngine {
                     stats.messagesScanned += messages.count
                     for (index, m) in messages.enumerated() {
                         let fields = MessageFields(m)
+                        // The filter's test again, on this one message and cheaply (its exact index terms):
+                        // a message without a term of every group cannot match, and most do not.
+                        if !groupHashes.isEmpty {
+                            var terms = Set<BloomFilter.TermHash>()
+                            IndexTerms.add(fields, to: &terms)
+                            guard groupHashes.allSatisfy({ $0.contains(where: terms.contains) }) else { continue }
+                        }
                         guard let match = matcher.matches(query, fields, channel: channel, users: users) else { continue }
                         var hit = makeHit(channel, fields, query)
                         hit.score = match.highlights.count

@@ -10,7 +10,7 @@
 /// message survives in the index.
 struct IndexFilter {
     static let epochWidth: Int64 = 32
-    static let falsePositiveRate = 0.01
+    static let falsePositiveRate = 0.001
     static let minimumCapacity = 256
 
     var capacity: Int
@@ -71,6 +71,10 @@ extension Archive {
 
     func loadFilter(cno: Int64, epoch: Int64) throws -> IndexFilter? {
         guard let body = try data.filter(cno: cno, epoch: epoch) else { return nil }
+        return try openFilter(body, cno: cno, epoch: epoch)
+    }
+
+    func openFilter(_ body: [UInt8], cno: Int64, epoch: Int64) throws -> IndexFilter {
         guard let (header, plain) = AEAD.open(body, ad: filterAD(cno: cno, epoch: epoch), key: try channelKey(cno: cno)),
               header == Envelope.Encoding.filter.rawValue
         else { throw LetheError(.integrity, "channel #\(cno), search filter of epoch \(epoch): does not authenticate") }

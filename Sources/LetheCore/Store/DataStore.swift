@@ -142,3 +142,21 @@ extension DataStore {
         return out
     }
 }
+
+extension DataStore {
+    /// Epochs that have at least one filter within `[lo, hi]`, newest first.
+    func filterEpochs(from lo: Int64, to hi: Int64) throws -> [Int64] {
+        let s = try db.statement("SELECT DISTINCT epoch FROM filters WHERE epoch BETWEEN ? AND ? ORDER BY epoch DESC").query(.int(lo), .int(hi))
+        var out: [Int64] = []
+        while try s.step() { out.append(s.int(0)) }
+        return out
+    }
+
+    /// Every filter of one epoch: (channel number, sealed body).
+    func filters(epoch: Int64) throws -> [(cno: Int64, body: [UInt8])] {
+        let s = try db.statement("SELECT cno, body FROM filters WHERE epoch = ?").query(.int(epoch))
+        var out: [(Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1))) }
+        return out
+    }
+}

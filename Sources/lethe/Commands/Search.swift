@@ -28,6 +28,8 @@ struct Search: ParsableCommand {
     var sort = "newest"
     @Option(name: .long, help: "Show this many messages before and after each result.")
     var context = 0
+    @Flag(name: .long, help: "Print to stderr how much the search read (filters checked, buckets decrypted, messages scanned, ms).")
+    var stats = false
     @OptionGroup var output: OutputOptions
 
     struct JSONLine: Encodable {
@@ -58,7 +60,12 @@ struct Search: ParsableCommand {
             let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
                                            command: "lethe search", waitSeconds: archiveOptions.wait)
             let engine = try SearchEngine(archive: archive)
-            let (hits, _) = try engine.search(q, options: SearchOptions(limit: limit, sort: sortOrder, context: max(0, context)))
+            let (hits, searchStats) = try engine.search(q, options: SearchOptions(limit: limit, sort: sortOrder, context: max(0, context)))
+            if stats {
+                FileHandle.standardError.write(Data(String(format: "lethe: search: %d filters checked, %d buckets decrypted, %d messages scanned, %.1f ms\n",
+                                                           searchStats.filtersChecked, searchStats.bucketsDecrypted, searchStats.messagesScanned,
+                                                           searchStats.milliseconds).utf8))
+            }
             let iso = ISO8601DateFormatter()
             if output.json {
                 var out = Data()
