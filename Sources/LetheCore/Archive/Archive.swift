@@ -185,9 +185,6 @@ public final class Archive {
         }
         let dataDB = try SQLiteDatabase(path: dataPath, options: [.readWrite])
         let data = try DataStore(db: dataDB)
-        // Readers map the file instead of copying pages (search reads thousands of small blobs);
-        // writers keep ordinary I/O, which measured twice as fast for a bulk import.
-        if !writable { try dataDB.execute("PRAGMA mmap_size=1073741824") }
         guard let dataVersion = try data.meta("format_version").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
             throw LetheError(.integrity, "\(dataPath) is not a lethe data file")
         }

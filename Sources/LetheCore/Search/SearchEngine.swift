@@ -60,6 +60,9 @@ public final class SearchEngine {
 
     public init(archive: Archive) throws {
         self.archive = archive
+        // Search reads thousands of small blobs: map the file instead of copying pages.
+        // (Only here: mapped pages count as resident, and a bulk import measured twice as slow with it.)
+        try archive.data.db.execute("PRAGMA mmap_size=1073741824")
         var entries: [UserDirectory.Entry] = []
         for (uno, body) in try archive.data.users() {
             let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
@@ -84,7 +87,6 @@ public final class SearchEngine {
         let scheme = archive.scheme
         let wanted = channels.filter { query.wantsChannel($0.value, users: users) }
         let groups = query.requiredIndexTerms(users: users)
-        let groupHashes = groups.map { $0.map(BloomFilter.termHash) }
         let lo = query.timeRange.lowerBound == Int64.min ? Int64.min / 2 : scheme.bucket(containing: query.timeRange.lowerBound)
         let hi = query.timeRange.upperBound == Int64.max ? Int64.max / 2 : scheme.bucket(containing: query.timeRange.upperBound - 1)
 
@@ -119,13 +121,6 @@ public final class SearchEngine {
                     stats.messagesScanned += messages.count
                     for (index, m) in messages.enumerated() {
                         let fields = MessageFields(m)
-                        // The filter's test again, on this one message and cheaply (its exact index terms):
-                        // a message without a term of every group cannot match, and most do not.
-                        if !groupHashes.isEmpty {
-                            var terms = Set<BloomFilter.TermHash>()
-                            IndexTerms.add(fields, to: &terms)
-                            guard groupHashes.allSatisfy({ $0.contains(where: terms.contains) }) else { continue }
-                        }
                         guard let match = matcher.matches(query, fields, channel: channel, users: users) else { continue }
                         var hit = makeHit(channel, fields, query)
                         hit.score = match.highlights.count
