@@ -355,6 +355,16 @@ public final class Archive {
     func channelRecordAD(_ cno: Int64) -> [UInt8] { Envelope.associatedData(.channelMeta, archiveID: archiveID, cno) }
     func userRecordAD(_ uno: Int64) -> [UInt8] { Envelope.associatedData(.user, archiveID: archiveID, uno) }
 
+    /// Decrypts every user record, in user-number order.
+    func users(zstd: Zstd) throws -> [ExportUser] {
+        try data.users().map { uno, body in
+            let plain = try openRecord(body, ad: userRecordAD(uno), key: directoryKey, zstd: zstd, what: "user record #\(uno)")
+            do { return try UserRecord.decode(plain).user } catch {
+                throw LetheError(.integrity, "user record #\(uno): authenticated but malformed")
+            }
+        }
+    }
+
     /// Decrypts the metadata of channel `cno`; nil when it has none yet.
     func channelRecord(cno: Int64, zstd: Zstd) throws -> ChannelRecord? {
         guard let body = try data.channelRecord(cno: cno) else { return nil }

@@ -49,13 +49,7 @@ public final class Exporter {
         for kind in ConversationKind.allCases {
             try writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
         }
-        var users: [[UInt8]] = []
-        for (uno, body) in try archive.data.users() {
-            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
-            do { users.append(try UserRecord.decode(plain).user.rawJSON) } catch {
-                throw LetheError(.integrity, "user record #\(uno): authenticated but malformed")
-            }
-        }
+        let users = try archive.users(zstd: zstd).map(\.rawJSON)
         try writeArray(users, to: out.appendingPathComponent("users.json"))
         report.users = users.count
         report.channels = channels.count

@@ -63,13 +63,7 @@ public final class SearchEngine {
         // Search reads thousands of small blobs: map the file instead of copying pages.
         // (Only here: mapped pages count as resident, and a bulk import measured twice as slow with it.)
         try archive.data.db.execute("PRAGMA mmap_size=1073741824")
-        var entries: [UserDirectory.Entry] = []
-        for (uno, body) in try archive.data.users() {
-            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
-            guard let u = try? UserRecord.decode(plain).user else { continue }
-            entries.append(.init(id: u.id, name: u.name, displayName: u.displayName))
-        }
-        users = UserDirectory(entries)
+        users = UserDirectory(exportUsers: try archive.users(zstd: zstd))
         for (cno, _, _) in try archive.keystore.channels() {
             guard let c = try archive.channelRecord(cno: cno, zstd: zstd)?.conversation else { continue }
             var members: [String] = []

@@ -15,8 +15,7 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                           command: "lethe audit", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe audit")
             if verify {
                 let v = try archive.verifyAudit()
                 if output.json { try printJSON(v) } else if v.ok {

@@ -19,8 +19,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                           command: "lethe export", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe export")
             let report = try Exporter(archive: archive, progress: TerminalProgress())
                 .run(to: URL(fileURLWithPath: (out as NSString).expandingTildeInPath))
             if output.json {

@@ -25,8 +25,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                           command: "lethe import", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe import")
             var options = ImportOptions()
             options.strict = strict
             if let v = ProcessInfo.processInfo.environment["LETHE_COMMIT_EVERY_BYTES"], let n = Int(v), n > 0 {

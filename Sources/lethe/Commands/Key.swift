@@ -21,8 +21,7 @@ struct Key: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                               command: "lethe key list", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe key list")
                 let slots = try archive.keySlots()
                 if output.json { try printJSON(slots); return }
                 for s in slots {
@@ -74,8 +73,7 @@ struct Key: ParsableCommand {
         func run() throws {
             try reporting {
                 let (pass, profile) = try newSecret.read()
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                               command: "lethe key add-passphrase", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-passphrase")
                 let id = try archive.addPassphraseSlot(pass, profile: profile)
                 printLine("Added passphrase slot \(id).")
             }
@@ -91,8 +89,7 @@ struct Key: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                               command: "lethe key add-keyfile", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-keyfile")
                 let url = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
                 let exists = FileManager.default.fileExists(atPath: url.path)
                 let key = exists ? try KeyFile.load(url) : try KeyFile.create(at: url)
@@ -110,8 +107,7 @@ struct Key: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                               command: "lethe key change-passphrase", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key change-passphrase")
                 let (pass, profile) = try newSecret.read()
                 try archive.changePassphrase(to: pass, profile: profile)
                 printLine("Passphrase changed. The old one no longer opens this keys.db (older copies of keys.db still accept it).")
@@ -128,8 +124,7 @@ struct Key: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                               command: "lethe key remove", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key remove")
                 try archive.removeSlot(slot)
                 printLine("Removed slot \(slot).")
             }

@@ -55,8 +55,7 @@ struct Policy: ParsableCommand {
                 var channels: [ChannelLine]?
                 if (archiveOptions.archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"]) != nil {
                     let instant = try Retention.Common.parse(now)
-                    let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                                   command: "lethe policy check", waitSeconds: archiveOptions.wait)
+                    let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe policy check")
                     channels = try RetentionJob.channels(archive).map { c in
                         let choice = policy.ruleFor(channel: c, now: instant)
                         return ChannelLine(channelID: c.id, name: c.name, kind: c.kind.rawValue, rule: choice.rule.name,

@@ -41,8 +41,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                               command: "lethe retention plan", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe retention plan")
                 let plan = try RetentionJob.plan(archive: archive, policy: policy, now: now)
                 if output.json { try printJSON(plan) } else { printLine(plan.render()) }
             }
@@ -65,8 +64,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .write,
-                                               command: "lethe retention apply", waitSeconds: archiveOptions.wait)
+                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe retention apply")
                 let (plan, result) = try RetentionJob.apply(archive: archive, policy: policy, now: now)
                 if output.json {
                     try printJSON(plan)

@@ -57,8 +57,7 @@ struct Search: ParsableCommand {
             guard limit > 0 else { throw LetheError(.usage, "--limit must be at least 1") }
             guard let sortOrder = SearchSort(rawValue: sort) else { throw LetheError(.usage, "unknown --sort \(sort)", hint: "use newest or relevance") }
             let q = try QueryParser.parse(query)  // syntax errors before any secret is asked for
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                           command: "lethe search", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe search")
             let engine = try SearchEngine(archive: archive)
             let (hits, searchStats) = try engine.search(q, options: SearchOptions(limit: limit, sort: sortOrder, context: max(0, context)))
             if stats {

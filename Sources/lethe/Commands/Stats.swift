@@ -11,8 +11,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                           command: "lethe stats", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe stats")
             let s = try ArchiveStats.compute(archive)
             if output.json {
                 try printJSON(s)

@@ -13,8 +13,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try Archive.open(at: try archiveOptions.url(), credentials: try secrets.credentials(), mode: .read,
-                                           command: "lethe verify", waitSeconds: archiveOptions.wait)
+            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe verify")
             let report = try Verifier(archive: archive, progress: TerminalProgress()).run()
             if output.json {
                 try printJSON(report)

@@ -10,6 +10,11 @@ struct ArchiveOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Wait up to this many seconds for another lethe process to release the archive.", valueName: "seconds"))
     var wait: Double = 0
 
+    /// Opens and unlocks the archive with the secret the user gave, recording `command` in the lock.
+    func open(_ secrets: SecretOptions, mode: Archive.Mode, command: String) throws -> Archive {
+        try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait)
+    }
+
     func url() throws -> URL {
         guard let path = archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"], !path.isEmpty else {
             throw LetheError(.usage, "no archive given", hint: "pass --archive DIR or set LETHE_ARCHIVE")
