@@ -30,3 +30,28 @@ import Testing
         }
     }
 }
+
+/// The per-message pre-check never rejects a message that has a term of every group.
+@Suite struct IndexTermsMayMatchTests {
+    @Test func agreesWithTheExactTermsOnASCIIAndNeverRejectsOtherText() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["Deploy", "the", "API_v2", "<@U05A1|alice>", "<https://ex.com/a-b?x=1|Release Notes>", "&amp;", "don't", "e-mail",
+                      "x:y", "42", "deploys", "redeploy", "ship", "café", "東京", "alice42"]
+        let vocabulary = ["deploy", "the", "api", "v2", "alice", "release", "notes", "amp", "don", "t", "e", "mail", "x", "y", "42",
+                          "ship", "cafe", "東", "alice42", "u05a1", "ex", "com", "missing", "from:u05a1", "is:thread", "has:file"]
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 1...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+                .joined(separator: Bool.random(using: &rng) ? " " : "")
+            let m = MessageFields(ts: SlackTimestamp("1700000000.000100")!, user: Bool.random() ? "U05A1" : nil, text: text,
+                                  threadTS: Bool.random() ? "1.2" : nil, hasFiles: Bool.random(), hasReactions: false)
+            let groups = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+                (0..<Int.random(in: 1...2, using: &rng)).map { _ in vocabulary.randomElement(using: &rng)! }
+            }
+            let terms = Tokenizer.indexTerms(of: m)
+            let exact = groups.allSatisfy { $0.contains(where: terms.contains) }
+            let quick = IndexTerms.mayMatch(m, groups: groups)
+            if exact { #expect(quick, "rejected a message that has every group: \(text) \(groups)") }
+            if text.utf8.allSatisfy({ $0 < 0x80 }) { #expect(quick == exact, "\(text) \(groups)") }
+        }
+    }
+}

@@ -18,7 +18,9 @@ public struct Match: Sendable, Equatable {
 public struct Matcher: Sendable {
     public init() {}
 
-    public func matches(_ q: SearchQuery, _ m: MessageFields, channel: ChannelInfo, users: UserDirectory) -> Match? {
+    /// `highlights: false` skips finding the highlight ranges (the engine finds them again
+    /// on the rendered text of the hits it keeps).
+    public func matches(_ q: SearchQuery, _ m: MessageFields, channel: ChannelInfo, users: UserDirectory, highlights: Bool = true) -> Match? {
         guard q.wantsTime(m.ts),
               !q.requiresThread || m.isInThread,
               !q.requiresFile || m.hasFiles,
@@ -32,6 +34,6 @@ public struct Matcher: Sendable {
             for pattern in q.required where !pattern.occurs(in: terms) { return nil }
             for pattern in q.excluded where pattern.occurs(in: terms) { return nil }
         }
-        return Match(text: text, highlights: Highlighter.ranges(of: q.required, in: text))
+        return Match(text: text, highlights: highlights ? Highlighter.ranges(of: q.required, in: text) : [])
     }
 }

@@ -86,8 +86,17 @@ public final class SearchEngine {
 
         // Epochs newest first, from the filters table (one row per conversation and epoch
         // that holds messages): no pass over every bucket of the archive.
-        var hits: [SearchHit] = []
+        // Hits are kept as found (cheap) and rendered only for the `limit` that are returned.
+        struct Found {
+            var channel: ChannelInfo
+            var fields: MessageFields
+            var score: Int
+            var bucketMessages: [Segment.Message]
+            var index: Int
+        }
+        var found: [Found] = []
         let matcher = Matcher()
+        let relevance = options.sort == .relevance
         let loEpoch = IndexFilter.epoch(of: lo), hiEpoch = IndexFilter.epoch(of: hi)
         epochs: for epoch in try archive.data.filterEpochs(from: loEpoch, to: hiEpoch) {
             let range = IndexFilter.buckets(of: epoch)
@@ -115,25 +124,30 @@ public final class SearchEngine {
                     stats.messagesScanned += messages.count
                     for (index, m) in messages.enumerated() {
                         let fields = MessageFields(m)
-                        guard let match = matcher.matches(query, fields, channel: channel, users: users) else { continue }
-                        var hit = makeHit(channel, fields, query)
-                        hit.score = match.highlights.count
-                        if options.context > 0 {
-                            hit.before = messages[max(0, index - options.context)..<index].map { line(MessageFields($0)) }
-                            hit.after = messages[(index + 1)..<min(messages.count, index + 1 + options.context)].map { line(MessageFields($0)) }
-                        }
-                        hits.append(hit)
+                        guard IndexTerms.mayMatch(fields, groups: groups),
+                              let match = matcher.matches(query, fields, channel: channel, users: users, highlights: relevance) else { continue }
+                        found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))
                     }
                 }
                 // Buckets are disjoint in time: once a whole bucket level is done, older ones cannot beat these.
-                if options.sort == .newest && hits.count >= options.limit { break epochs }
+                if !relevance && found.count >= options.limit { break epochs }
             }
         }
         switch options.sort {
-        case .newest: hits.sort { $0.message.ts > $1.message.ts }
-        case .relevance: hits.sort { ($0.score, $0.message.ts) > ($1.score, $1.message.ts) }
+        case .newest: found.sort { $0.fields.ts > $1.fields.ts }
+        case .relevance: found.sort { ($0.score, $0.fields.ts) > ($1.score, $1.fields.ts) }
         }
-        if hits.count > options.limit { hits.removeLast(hits.count - options.limit) }
+        var hits: [SearchHit] = []
+        for f in found.prefix(options.limit) {
+            var hit = makeHit(f.channel, f.fields, query)
+            hit.score = f.score
+            if options.context > 0 {
+                let ms = f.bucketMessages
+                hit.before = ms[max(0, f.index - options.context)..<f.index].map { line(MessageFields($0)) }
+                hit.after = ms[(f.index + 1)..<min(ms.count, f.index + 1 + options.context)].map { line(MessageFields($0)) }
+            }
+            hits.append(hit)
+        }
         stats.milliseconds = Date().timeIntervalSince(started) * 1000
         return (hits, stats)
     }

@@ -186,3 +186,60 @@ enum IndexTerms {
         flush()
     }
 }
+
+extension IndexTerms {
+    /// The filter's test on one message, exactly and cheaply: false when `m` certainly lacks
+    /// a term of some group of `SearchQuery.requiredIndexTerms`, so it cannot match.
+    ///
+    /// Only ASCII text is decided here (after rendering markup, as indexing does): there a
+    /// term is a lowercase run of letters and digits, so "t is a term" is "t occurs, case
+    /// aside, with no letter or digit on either side", found without building any term.
+    /// Non-ASCII text returns true and is left to the matcher.
+    static func mayMatch(_ m: MessageFields, groups: [[String]]) -> Bool {
+        guard !groups.isEmpty else { return true }
+        var text = m.text
+        let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
+        if hasMarkup { text = m.searchableText }
+        var pseudo: Set<String>?
+        return text.withUTF8 { buf -> Bool in
+            guard buf.allSatisfy({ $0 < 0x80 }) else { return true }
+            for group in groups {
+                var found = false
+                for term in group {
+                    if term.utf8.contains(UInt8(ascii: ":")) {
+                        if pseudo == nil { pseudo = Set(Tokenizer.pseudoTerms(of: m)) }
+                        if pseudo?.contains(term) == true { found = true; break }
+                    } else if containsWord(buf, term) {
+                        found = true
+                        break
+                    }
+                }
+                if !found { return false }
+            }
+            return true
+        }
+    }
+
+    /// Whether `word` (lowercase ASCII letters and digits) is a whole run of letters and digits in `text`, case aside.
+    static func containsWord(_ text: UnsafeBufferPointer<UInt8>, _ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard !w.isEmpty, w.count <= text.count, w.allSatisfy(isAlnum) else { return false }
+        let last = text.count - w.count
+        var i = 0
+        while i <= last {
+            if i > 0 && isAlnum(text[i - 1]) {
+                i += 1
+                continue
+            }
+            var k = 0
+            while k < w.count {
+                let b = text[i + k]
+                if (b >= 0x41 && b <= 0x5A ? b + 0x20 : b) != w[k] { break }
+                k += 1
+            }
+            if k == w.count && (i + k == text.count || !isAlnum(text[i + k])) { return true }
+            i += 1
+        }
+        return false
+    }
+}
