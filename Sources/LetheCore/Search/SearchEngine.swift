@@ -55,7 +55,11 @@ public struct SearchStats: Codable, Sendable {
 public final class SearchEngine {
     let archive: Archive
     private let zstd = Zstd()
+    /// The users known so far: all of them once a query names people (`from:`, `in:@`),
+    /// otherwise only those the returned hits show (decrypting a large directory costs
+    /// more than a common-word search).
     public private(set) var users = UserDirectory.empty
+    private var allUsersLoaded = false
     private var channels: [Int64: ChannelInfo] = [:]
 
     public init(archive: Archive) throws {
@@ -63,7 +67,6 @@ public final class SearchEngine {
         // Search reads thousands of small blobs: map the file instead of copying pages.
         // (Only here: mapped pages count as resident, and a bulk import measured twice as slow with it.)
         try archive.data.db.execute("PRAGMA mmap_size=1073741824")
-        users = UserDirectory(exportUsers: try archive.users(zstd: zstd))
         for (cno, _, _) in try archive.keystore.channels() {
             guard let c = try archive.channelRecord(cno: cno, zstd: zstd)?.conversation else { continue }
             var members: [String] = []
@@ -75,9 +78,43 @@ public final class SearchEngine {
         }
     }
 
+    /// Decrypts every user record (once).
+    public func loadAllUsers() throws {
+        guard !allUsersLoaded else { return }
+        users = UserDirectory(exportUsers: try archive.users(zstd: zstd))
+        allUsersLoaded = true
+    }
+
+    /// Decrypts just these users (found by their keyed tags), for showing hits.
+    private func loadUsers(_ ids: Set<String>) throws {
+        guard !allUsersLoaded else { return }
+        for id in ids where users.user(id: id) == nil {
+            guard let (uno, body) = try archive.data.user(tag: archive.userTag(id)) else { continue }
+            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
+            guard let u = try? UserRecord.decode(plain).user else { continue }
+            users.add(.init(id: u.id, name: u.name, displayName: u.displayName))
+        }
+    }
+
+    /// User ids a message shows: its author and `<@U…>` mentions.
+    static func userIDs(in f: MessageFields, into ids: inout Set<String>) {
+        if let u = f.user { ids.insert(u) }
+        var rest = Substring(f.text)
+        while let r = rest.range(of: "<@") {
+            let after = rest[r.upperBound...]
+            let end = after.firstIndex { $0 == ">" || $0 == "|" } ?? after.endIndex
+            if end > after.startIndex { ids.insert(String(after[..<end])) }
+            rest = after[end...]
+        }
+    }
+
     public func search(_ query: SearchQuery, options: SearchOptions = SearchOptions()) throws -> (hits: [SearchHit], stats: SearchStats) {
         let started = Date()
         var stats = SearchStats()
+        let namesPeople = !query.fromUsers.isEmpty || query.channels.contains {
+            if case .directMessageWith = $0 { return true } else { return false }
+        }
+        if namesPeople { try loadAllUsers() }
         let scheme = archive.scheme
         let wanted = channels.filter { query.wantsChannel($0.value, users: users) }
         let groups = query.requiredIndexTerms(users: users)
@@ -138,7 +175,18 @@ public final class SearchEngine {
         case .relevance: found.sort { ($0.score, $0.fields.ts) > ($1.score, $1.fields.ts) }
         }
         var hits: [SearchHit] = []
-        for f in found.prefix(options.limit) {
+        let kept = found.prefix(options.limit)
+        var needed = Set<String>()
+        for f in kept {
+            Self.userIDs(in: f.fields, into: &needed)
+            if f.channel.kind == .dm { needed.formUnion(f.channel.memberIDs) }
+            if options.context > 0 {
+                let ms = f.bucketMessages
+                for m in ms[max(0, f.index - options.context)..<min(ms.count, f.index + 1 + options.context)] { Self.userIDs(in: MessageFields(m), into: &needed) }
+            }
+        }
+        try loadUsers(needed)
+        for f in kept {
             var hit = makeHit(f.channel, f.fields, query)
             hit.score = f.score
             if options.context > 0 {
