@@ -178,3 +178,65 @@ import Testing
         #expect((lenient.json?["warnings"] as? [String])?.contains { $0.contains("chan-0/2024-01-02.json") } == true)
     }
 }
+
+/// Swapped, moved, truncated and rolled-back records are each reported by verify (exit 8).
+@Suite(.serialized) struct TamperTests {
+    func fresh(_ name: String) throws -> (dir: URL, env: [String: String], keyFile: URL) {
+        let a = try Harness.makeArchive(name)
+        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: a.env).status == 0)
+        return a
+    }
+
+    func expectVerifyFails(_ a: (dir: URL, env: [String: String], keyFile: URL), _ what: String) throws {
+        let v = try Harness.run(["verify", "--json"], env: a.env)
+        #expect(v.status == 8, "\(what): \(v.stdout) \(v.stderr)")
+        #expect(((v.json?["failures"] as? [Any]) ?? []).count >= 1, "\(what)")
+    }
+
+    @Test func swappedCiphertextsBetweenBucketsAndChannels() throws {
+        let a = try fresh("swap")
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
+            let s = try db.statement("SELECT cno, bucket, body FROM segments ORDER BY cno, bucket")
+            var rows: [(Int64, Int64, [UInt8])] = []
+            while try s.step() { rows.append((s.int(0), s.int(1), s.blob(2))) }
+            s.reset()
+            let other = try #require(rows.first { $0.0 != rows[0].0 })
+            try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(other.2), .int(rows[0].0), .int(rows[0].1))
+            try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(rows[0].2), .int(other.0), .int(other.1))
+        }
+        try expectVerifyFails(a, "bodies swapped between two channels")
+    }
+
+    @Test func bucketKeyMovedToAnotherChannel() throws {
+        let a = try fresh("move")
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readWrite])
+            let s = try db.statement("SELECT cno, bucket, wrapped FROM bucket_keys ORDER BY cno, bucket")
+            var rows: [(Int64, Int64, [UInt8])] = []
+            while try s.step() { rows.append((s.int(0), s.int(1), s.blob(2))) }
+            s.reset()
+            let other = try #require(rows.first { $0.0 != rows[0].0 })
+            try db.statement("UPDATE bucket_keys SET wrapped = ? WHERE cno = ? AND bucket = ?").run(.blob(other.2), .int(rows[0].0), .int(rows[0].1))
+        }
+        try expectVerifyFails(a, "a wrapped bucket key copied from another channel")
+    }
+
+    @Test func truncatedRecord() throws {
+        let a = try fresh("trunc")
+        do {
+            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
+            try db.execute("UPDATE segments SET body = substr(body, 1, length(body) - 7) WHERE rowid = (SELECT MIN(rowid) FROM segments)")
+        }
+        try expectVerifyFails(a, "a truncated segment")
+    }
+
+    @Test func rolledBackKeystoreIsDetected() throws {
+        let a = try fresh("rollback")
+        let keys = a.dir.appendingPathComponent("keys.db")
+        let old = try Data(contentsOf: keys)
+        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample-update").path], env: a.env).status == 0)
+        try old.write(to: keys)  // keys.db from before the second import, data.db from after it
+        try expectVerifyFails(a, "keys.db rolled back behind data.db")
+    }
+}
