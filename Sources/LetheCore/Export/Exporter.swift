@@ -19,9 +19,9 @@ public struct ExportReport: Codable, Sendable {
 public final class Exporter {
     let archive: Archive
     private let zstd = Zstd()
-    weak var progress: ImportProgress?
+    weak var progress: ProgressReporter?
 
-    public init(archive: Archive, progress: ImportProgress? = nil) {
+    public init(archive: Archive, progress: ProgressReporter? = nil) {
         self.archive = archive
         self.progress = progress
     }
@@ -55,7 +55,7 @@ public final class Exporter {
         report.channels = channels.count
 
         let totalSegments = try archive.data.segmentIndex().count
-        progress?.began(source: "export", dayFiles: totalSegments)
+        progress?.began("export", total: totalSegments)
         defer { progress?.ended() }
         var segmentsDone = 0
         for (cno, conversation) in channels {
@@ -91,7 +91,7 @@ public final class Exporter {
                 let horizon = Int32(truncatingIfNeeded: archive.scheme.range(of: row.bucket).start / 86400) - 2
                 for day in open.keys.sorted() where day < horizon { try flush(day) }
                 segmentsDone += 1
-                progress?.advanced(dayFilesDone: segmentsDone, messages: report.messages)
+                progress?.advanced(done: segmentsDone, messages: report.messages)
             }
             for day in open.keys.sorted() { try flush(day) }
         }

@@ -1,9 +1,9 @@
 import Foundation
 
-/// Receives progress of a long import. The CLI draws a bar on a TTY; tests pass nil.
-public protocol ImportProgress: AnyObject {
-    func began(source: String, dayFiles: Int)
-    func advanced(dayFilesDone: Int, messages: Int)
+/// Receives progress of long work (import, export, verify). The CLI draws a bar on a TTY; tests pass nil.
+public protocol ProgressReporter: AnyObject {
+    func began(_ label: String, total: Int)
+    func advanced(done: Int, messages: Int)
     func ended()
 }
 
@@ -58,13 +58,13 @@ public struct ImportReport: Codable, Sendable {
 public final class Importer {
     let archive: Archive
     let options: ImportOptions
-    weak var progress: ImportProgress?
+    weak var progress: ProgressReporter?
     private let zstd = Zstd()
     private var report = ImportReport()
     private var bytesSinceCommit = 0
     private var inTransaction = false
 
-    public init(archive: Archive, options: ImportOptions = ImportOptions(), progress: ImportProgress? = nil) {
+    public init(archive: Archive, options: ImportOptions = ImportOptions(), progress: ProgressReporter? = nil) {
         precondition(archive.mode == .write)
         self.archive = archive
         self.options = options
@@ -125,7 +125,7 @@ public final class Importer {
     private func importOne(_ export: SlackExport, name: String) throws {
         let plan = export.conversations.map { ($0, export.dayFiles(of: $0)) }
         let totalDays = plan.reduce(0) { $0 + $1.1.count }
-        progress?.began(source: name, dayFiles: totalDays)
+        progress?.began(name, total: totalDays)
         defer { progress?.ended() }
 
         try importUsers(export.users)
@@ -135,7 +135,7 @@ public final class Importer {
         for (conversation, days) in plan {
             try importConversation(conversation, days: days, reader: reader) {
                 daysDone += 1
-                self.progress?.advanced(dayFilesDone: daysDone, messages: self.report.messagesSeen)
+                self.progress?.advanced(done: daysDone, messages: self.report.messagesSeen)
             }
             if bytesSinceCommit >= options.commitEveryBytes {
                 try commit()

@@ -41,9 +41,9 @@ public struct VerifyReport: Encodable, Sendable {
 public final class Verifier {
     let archive: Archive
     private let zstd = Zstd()
-    weak var progress: ImportProgress?
+    weak var progress: ProgressReporter?
 
-    public init(archive: Archive, progress: ImportProgress? = nil) {
+    public init(archive: Archive, progress: ProgressReporter? = nil) {
         self.archive = archive
         self.progress = progress
     }
@@ -75,7 +75,7 @@ public final class Verifier {
         }
 
         let index = try archive.data.segmentIndex()
-        progress?.began(source: "verify", dayFiles: index.count)
+        progress?.began("verify", total: index.count)
         defer { progress?.ended() }
         var segmentKeys = Set<[Int64]>()
         var done = 0
@@ -110,7 +110,7 @@ public final class Verifier {
                     report.messages += segment.messages.count
                 } catch { fail(channelName, row.bucket, error) }
                 done += 1
-                progress?.advanced(dayFilesDone: done, messages: report.messages)
+                progress?.advanced(done: done, messages: report.messages)
             }
         }
         // Every epoch holding messages has a search filter that authenticates (search skips epochs without one).

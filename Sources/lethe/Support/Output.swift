@@ -63,31 +63,31 @@ func formatBytes(_ n: Int64) -> String {
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
-final class TerminalProgress: ImportProgress {
+final class TerminalProgress: ProgressReporter {
     private let enabled = isatty(STDERR_FILENO) == 1
     private var label = ""
     private var total = 0
     private var last = Date.distantPast
     private var started = Date()
 
-    func began(source: String, dayFiles: Int) {
-        label = source
-        total = dayFiles
+    func began(_ label: String, total: Int) {
+        self.label = label
+        self.total = total
         started = Date()
     }
 
-    func advanced(dayFilesDone: Int, messages: Int) {
+    func advanced(done: Int, messages: Int) {
         guard enabled else { return }
         let now = Date()
-        guard now.timeIntervalSince(last) > 0.1 || dayFilesDone == total else { return }
+        guard now.timeIntervalSince(last) > 0.1 || done == total else { return }
         last = now
-        let fraction = total > 0 ? Double(dayFilesDone) / Double(total) : 1
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let elapsed = Int(now.timeIntervalSince(started))
         let line = String(format: "\r  %@ [%@] %3d%%  %@/%@  %@ messages  %d:%02d ", label, bar, Int(fraction * 100),
-                          grouped(dayFilesDone), grouped(total), grouped(messages), elapsed / 60, elapsed % 60)
+                          grouped(done), grouped(total), grouped(messages), elapsed / 60, elapsed % 60)
         FileHandle.standardError.write(Data(line.utf8))
     }
 
