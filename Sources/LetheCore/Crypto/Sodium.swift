@@ -28,6 +28,4 @@ enum Sodium {
         let n = bytes.count
         if n > 0 { bytes.withUnsafeMutableBytes { sodium_memzero($0.baseAddress!, n) } }
     }
-
-    static var versionString: String { String(cString: sodium_version_string()) }
 }

@@ -46,5 +46,4 @@ final class Zstd {
         }
     }
 
-    static var versionString: String { String(cString: ZSTD_versionString()) }
 }

@@ -26,13 +26,6 @@ final class DataStore {
         return try s.step() ? s.blob(0) : nil
     }
 
-    func channelRecords() throws -> [(cno: Int64, record: [UInt8])] {
-        let s = try db.statement("SELECT cno, record FROM channels ORDER BY cno").query()
-        var out: [(Int64, [UInt8])] = []
-        while try s.step() { out.append((s.int(0), s.blob(1))) }
-        return out
-    }
-
     func putChannelRecord(cno: Int64, record: [UInt8]) throws {
         try db.statement("INSERT OR REPLACE INTO channels(cno, record) VALUES (?, ?)").run(.int(cno), .blob(record))
     }

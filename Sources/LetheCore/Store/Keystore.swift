@@ -122,8 +122,6 @@ final class Keystore {
         try db.statement("DELETE FROM bucket_keys WHERE cno = ? AND bucket = ?").run(.int(cno), .int(bucket))
     }
 
-    func bucketKeyCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM bucket_keys") ?? 0 }
-
     // MARK: - Tombstones
 
     func tombstonedBuckets(tag: [UInt8]) throws -> Set<Int64> {

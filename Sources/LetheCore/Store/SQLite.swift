@@ -87,11 +87,6 @@ final class SQLiteDatabase {
         return try s.step() ? s.int(0) : nil
     }
 
-    func scalarText(_ sql: String) throws -> String? {
-        let s = try statement(sql)
-        return try s.step() ? s.text(0) : nil
-    }
-
     var changes: Int { Int(sqlite3_changes(handle)) }
 }
 
