@@ -75,14 +75,20 @@ public enum RetentionJob {
     }
 
     public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
+        try planned(archive: archive, policy: policy, now: now).plan
+    }
+
+    /// The plan, and where each of its buckets lives: the one computation `plan` prints and `apply` executes.
+    private static func planned(archive: Archive, policy: RetentionPolicy, now: Int64) throws
+        -> (plan: RetentionPlan, places: [Placement: (cno: Int64, bucket: Int64)]) {
         let (buckets, places) = try facts(archive)
-        return try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive, places: places))
+        let plan = try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive, places: places))
+        return (plan, places)
     }
 
     /// Plans, then shreds exactly what the plan lists, with one audit entry.
     public static func apply(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> (plan: RetentionPlan, result: ShredResult) {
-        let (buckets, places) = try facts(archive)
-        let plan = try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive, places: places))
+        let (plan, places) = try planned(archive: archive, policy: policy, now: now)
         var targets: [ShredTarget] = []
         for b in plan.shred {
             guard let place = places[Placement(channelID: b.channelID, start: b.start)] else { continue }
