@@ -112,27 +112,16 @@ import Testing
 
     // MARK: - Property-style comparison with JSONValue.parse
 
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     static let pieces = ["a", "é", "😀", "\\n", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\\"", " ", "\\\\", "x y"]
 
-    func ws(_ r: inout RNG) -> String { ["", "", " ", "\n  ", "\t"][r.below(5)] }
+    func ws(_ r: inout SplitMix64) -> String { ["", "", " ", "\n  ", "\t"][r.below(5)] }
 
-    func genString(_ r: inout RNG) -> String {
+    func genString(_ r: inout SplitMix64) -> String {
         "\"" + (0..<r.below(5)).map { _ in Self.pieces[r.below(Self.pieces.count)] }.joined() + "\""
     }
 
-    func genValue(_ r: inout RNG, depth: Int) -> String {
+    func genValue(_ r: inout SplitMix64, depth: Int) -> String {
         switch depth > 3 ? r.below(4) : r.below(7) {
         case 0: return ["null", "true", "false"][r.below(3)]
         case 1: return ["0", "-1", "2.50", "1e3", "-0.25E-2", "12345678901234567890"][r.below(6)]
@@ -147,7 +136,7 @@ import Testing
     }
 
     @Test func splitterAgreesWithParserOnGeneratedInputs() throws {
-        var r = RNG(state: 42)
+        var r = SplitMix64(seed: 42)
         for _ in 0..<500 {
             let elements = (0..<r.below(6)).map { _ -> String in
                 if r.below(3) == 0 { return genValue(&r, depth: 1) }

@@ -195,27 +195,16 @@ import Testing
 
     // MARK: - Generation
 
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     static func authorsOf(_ channel: String, _ start: Int64, width: Int64) -> [(String, Int64)] {
-        var rng = SplitMix(state: UInt64(bitPattern: start) ^ UInt64(channel.hashValueStable))
+        var rng = SplitMix64(seed: UInt64(bitPattern: start) ^ UInt64(channel.hashValueStable))
         return (0..<rng.below(4)).map { _ in ("U\(rng.below(5) + 1)", start + Int64(rng.below(Int(width)))) }
     }
 
     @Test func plannerAgreesWithBruteForce() throws {
         let policy = try RetentionPolicy.parse(yaml: Self.yaml(), file: "oracle.yml")
         #expect(policy.rules.count == Self.rules.count && policy.holds.count == Self.holds.count)
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         var generated: [(OChannel, Int64, Int64, Int)] = []
         let first = try #require(RetentionTime.parse("2021-06-01"))
         let last = try #require(RetentionTime.parse("2025-12-31"))

@@ -118,4 +118,6 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+    /// A uniform-enough integer in 0..<n for test data (modulo bias is irrelevant here).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
