@@ -42,7 +42,20 @@ import Testing
     static func words(_ s: String) -> Set<String> {
         let t = s.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
         let folded = t.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-        return Set(folded.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty })
+        return Set(sequence(s))
+    }
+
+    /// The folded words of `s`, in order (for phrases).
+    static func sequence(_ s: String) -> [String] {
+        let t = s.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+        let folded = t.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        return folded.components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
+    }
+
+    static func containsPhrase(_ s: String, _ phrase: [String]) -> Bool {
+        let w = sequence(s)
+        guard w.count >= phrase.count else { return false }
+        return (0...(w.count - phrase.count)).contains { Array(w[$0..<($0 + phrase.count)]) == phrase }
     }
 
     static let sample = Harness.fixtures.appendingPathComponent("slack-sample")
@@ -92,6 +105,8 @@ import Testing
             ("has:reaction", { $0.hasReactions }),
             ("has:file", { $0.hasFiles }),
             ("東京", { $0.text.contains("東京") }),
+            ("\"roadmap draft\"", { Self.containsPhrase($0.text, ["roadmap", "draft"]) }),
+            ("the -\"roadmap draft\"", { Self.words($0.text).contains("the") && !Self.containsPhrase($0.text, ["roadmap", "draft"]) }),
         ]
         for (q, pred) in cases {
             let expected = Set(msgs.filter(pred).map { "\(folderToID[$0.folder] ?? "?")/\($0.ts)" })
@@ -101,9 +116,12 @@ import Testing
             let seconds = got.map { Double($0.1) ?? 0 }
             #expect(seconds == seconds.sorted(by: >), "query \(q): newest first")
             #expect(!expected.isEmpty, "query \(q) is a real test")
-            // --limit keeps the newest.
-            let top = try results(q, a, limit: 2)
-            #expect(top.map(\.1) == Array(got.prefix(2)).map(\.1), "query \(q) with --limit 2")
+            // --limit keeps the newest (the engine stops early: it verifies newest first).
+            let newest = msgs.filter(pred).map { Double($0.ts) ?? 0 }.sorted(by: >)
+            for limit in Set([1, 2, 5, max(1, expected.count - 1)]) {
+                let top = try results(q, a, limit: limit)
+                #expect(top.map { Double($0.1) ?? 0 } == Array(newest.prefix(limit)), "query \(q) with --limit \(limit)")
+            }
         }
     }
 

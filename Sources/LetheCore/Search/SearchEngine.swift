@@ -151,6 +151,9 @@ public final class SearchEngine {
             var i = 0
             while i < candidates.count {
                 let bucket = candidates[i].bucket
+                // Newest first: messages that pass the cheap term check wait here, and the
+                // matcher verifies them newest first only until `limit` are certain.
+                var unverified: [Found] = []
                 while i < candidates.count && candidates[i].bucket == bucket {
                     let cno = candidates[i].cno
                     i += 1
@@ -161,13 +164,22 @@ public final class SearchEngine {
                     stats.messagesScanned += messages.count
                     for (index, m) in messages.enumerated() {
                         let fields = MessageFields(m)
-                        guard IndexTerms.mayMatch(fields, groups: groups),
-                              let match = matcher.matches(query, fields, channel: channel, users: users, highlights: relevance) else { continue }
-                        found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))
+                        guard IndexTerms.mayMatch(fields, groups: groups) else { continue }
+                        if relevance {
+                            guard let match = matcher.matches(query, fields, channel: channel, users: users, highlights: true) else { continue }
+                            found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))
+                        } else {
+                            unverified.append(Found(channel: channel, fields: fields, score: 0, bucketMessages: messages, index: index))
+                        }
                     }
                 }
-                // Buckets are disjoint in time: once a whole bucket level is done, older ones cannot beat these.
-                if !relevance && found.count >= options.limit { break epochs }
+                // Buckets are disjoint in time: every message of this bucket level is newer than
+                // any older level's, so once `limit` are verified here, the search is done.
+                unverified.sort { $0.fields.ts > $1.fields.ts }
+                for f in unverified where matcher.matches(query, f.fields, channel: f.channel, users: users, highlights: false) != nil {
+                    found.append(f)
+                    if found.count >= options.limit { break epochs }
+                }
             }
         }
         switch options.sort {
