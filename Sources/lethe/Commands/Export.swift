@@ -4,6 +4,7 @@ import LetheCore
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Decrypt the archive back into a Slack-format export folder.",
         discussion: """
             Writes users.json, channels.json, groups.json, dms.json, mpims.json and one

@@ -4,6 +4,7 @@ import LetheCore
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Import Slack exports (zip files or unpacked folders).",
         discussion: """
             Re-importing an overlapping or later export adds what is new, updates what was

@@ -4,6 +4,7 @@ import LetheCore
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create a new, empty archive.",
         discussion: """
             The archive gets a passphrase slot (from LETHE_PASSPHRASE, --passphrase-file or a

@@ -4,6 +4,7 @@ import LetheCore
 
 struct Key: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "key",
         abstract: "Manage the ways to open the archive (key slots).",
         discussion: """
             Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file.
@@ -14,7 +15,7 @@ struct Key: ParsableCommand {
         subcommands: [List.self, AddPassphrase.self, AddKeyFile.self, ChangePassphrase.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the key slots.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the key slots.")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var output: OutputOptions
@@ -65,7 +66,7 @@ struct Key: ParsableCommand {
     }
 
     struct AddPassphrase: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a passphrase slot.")
+        static let configuration = CommandConfiguration(commandName: "add-passphrase", abstract: "Add a passphrase slot.")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var newSecret: NewSecret
@@ -100,7 +101,7 @@ struct Key: ParsableCommand {
     }
 
     struct ChangePassphrase: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace the passphrase that opens the archive.")
+        static let configuration = CommandConfiguration(commandName: "change-passphrase", abstract: "Replace the passphrase that opens the archive.")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var newSecret: NewSecret
@@ -116,7 +117,7 @@ struct Key: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a key slot (never the last one).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key slot (never the last one).")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @Argument(help: "The slot id (see `lethe key list`).")

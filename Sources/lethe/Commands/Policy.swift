@@ -4,11 +4,13 @@ import LetheCore
 
 struct Policy: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "policy",
         abstract: "Work with retention policy files.",
         subcommands: [Check.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate a policy file and show its rules.",
             discussion: """
                 Exits 6 with file:line:column and a reason when the policy is invalid. With an

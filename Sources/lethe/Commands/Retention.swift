@@ -4,6 +4,7 @@ import LetheCore
 
 struct Retention: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "retention",
         abstract: "Plan or apply a retention policy (crypto-shredding).",
         discussion: """
             `plan` shows exactly what `apply` would shred and changes nothing. `apply` destroys
@@ -31,7 +32,7 @@ struct Retention: ParsableCommand {
     }
 
     struct Plan: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what `apply` would shred; change nothing.")
+        static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what `apply` would shred; change nothing.")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var common: Common
@@ -49,7 +50,7 @@ struct Retention: ParsableCommand {
     }
 
     struct Apply: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Shred what the policy says is expired. Irreversible.")
+        static let configuration = CommandConfiguration(commandName: "apply", abstract: "Shred what the policy says is expired. Irreversible.")
         @OptionGroup var archiveOptions: ArchiveOptions
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var common: Common

@@ -4,6 +4,7 @@ import LetheCore
 
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search the archive, with Slack's query syntax.",
         discussion: """
             Words must all match, as whole words, ignoring case and accents; a trailing * matches

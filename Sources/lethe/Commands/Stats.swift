@@ -3,7 +3,7 @@ import Foundation
 import LetheCore
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what the archive holds and how big it is.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show what the archive holds and how big it is.")
 
     @OptionGroup var archiveOptions: ArchiveOptions
     @OptionGroup var secrets: SecretOptions

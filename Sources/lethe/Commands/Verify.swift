@@ -4,6 +4,7 @@ import LetheCore
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check that every record authenticates and decodes.",
         discussion: "Exits 0 when all is well, 8 when any record fails, naming its channel and bucket.")
 
