@@ -187,25 +187,48 @@ import Testing
         return a
     }
 
+    /// verify, and every command that reads the damaged record (export, a search that reaches
+    /// it), exit 8 with a one-line error naming the channel; export leaves no half output.
     func expectVerifyFails(_ a: (dir: URL, env: [String: String], keyFile: URL), _ what: String) throws {
         let v = try Harness.run(["verify", "--json"], env: a.env)
         #expect(v.status == 8, "\(what): \(v.stdout) \(v.stderr)")
         #expect(((v.json?["failures"] as? [Any]) ?? []).count >= 1, "\(what)")
+        let out = a.dir.deletingLastPathComponent().appendingPathComponent("export-out")
+        let e = try Harness.run(["export", "--out", out.path], env: a.env)
+        #expect(e.status == 8, "\(what): export: \(e.stderr)")
+        #expect(e.stderr.hasPrefix("lethe: error: channel "), "\(what): export names the channel: \(e.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path), "\(what): no half export left")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path).filter { $0.contains("lethe-partial") }
+        #expect(leftovers.isEmpty, "\(what): staging folder removed: \(leftovers)")
+        let s = try Harness.run(["search", "the", "--limit", "100000"], env: a.env)
+        #expect(s.status == 8, "\(what): search: \(s.stderr)")
+        #expect(s.stderr.hasPrefix("lethe: error: channel "), "\(what): search names the channel: \(s.stderr)")
     }
 
-    @Test func swappedCiphertextsBetweenBucketsAndChannels() throws {
+    /// Swaps the bodies of two segment rows of data.db.
+    func swapSegments(_ a: (dir: URL, env: [String: String], keyFile: URL), sameChannel: Bool) throws {
+        let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
+        let s = try db.statement("SELECT cno, bucket, body FROM segments ORDER BY cno, bucket")
+        var rows: [(Int64, Int64, [UInt8])] = []
+        while try s.step() { rows.append((s.int(0), s.int(1), s.blob(2))) }
+        s.reset()
+        let other = try #require(rows.dropFirst().first { ($0.0 == rows[0].0) == sameChannel })
+        try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(other.2), .int(rows[0].0), .int(rows[0].1))
+        try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(rows[0].2), .int(other.0), .int(other.1))
+    }
+
+    @Test func swappedCiphertextsBetweenChannels() throws {
         let a = try fresh("swap")
-        do {
-            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
-            let s = try db.statement("SELECT cno, bucket, body FROM segments ORDER BY cno, bucket")
-            var rows: [(Int64, Int64, [UInt8])] = []
-            while try s.step() { rows.append((s.int(0), s.int(1), s.blob(2))) }
-            s.reset()
-            let other = try #require(rows.first { $0.0 != rows[0].0 })
-            try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(other.2), .int(rows[0].0), .int(rows[0].1))
-            try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(rows[0].2), .int(other.0), .int(other.1))
-        }
+        try swapSegments(a, sameChannel: false)
         try expectVerifyFails(a, "bodies swapped between two channels")
+    }
+
+    /// A bucket holds a day's messages sealed together: swapping two messages means swapping
+    /// (parts of) bucket bodies, and the AD binds each body to its channel, bucket and count.
+    @Test func swappedCiphertextsBetweenBucketsOfOneChannel() throws {
+        let a = try fresh("swapb")
+        try swapSegments(a, sameChannel: true)
+        try expectVerifyFails(a, "bodies swapped between two days of one channel")
     }
 
     @Test func bucketKeyMovedToAnotherChannel() throws {

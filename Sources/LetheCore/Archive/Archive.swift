@@ -19,6 +19,8 @@ public final class Archive {
     let tagKey: SecretKey
     let directoryKey: SecretKey
     private var channelKeyCache: [Int64: SecretKey] = [:]
+    /// Shreds begun but not finished, (cno, bucket) pairs, loaded when first needed.
+    private var pendingPurges: Set<[Int64]>?
     private let lock: ArchiveLock
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
@@ -287,6 +289,24 @@ public final class Archive {
     func bucketKey(cno: Int64, bucket: Int64) throws -> SecretKey? {
         guard let wrapped = try keystore.bucketKey(cno: cno, bucket: bucket) else { return nil }
         return try unwrapBucketKey(wrapped, cno: cno, bucket: bucket)
+    }
+
+    /// The key to read a bucket whose ciphertext is in data.db. nil only when a shred of it
+    /// is pending (its ciphertext is about to go); a key missing otherwise is damage, not
+    /// absence: keys.db older than data.db, or a deleted row. Reading on would hide messages.
+    func readableBucketKey(cno: Int64, bucket: Int64, channel: String) throws -> SecretKey? {
+        if let key = try bucketKey(cno: cno, bucket: bucket) { return key }
+        if pendingPurges == nil {
+            pendingPurges = Set(try keystore.pendingPurges().map { [$0.cno, $0.bucket] })
+        }
+        if pendingPurges!.contains([cno, bucket]) || pendingPurges!.contains([cno, Envelope.wholeChannel]) { return nil }
+        throw missingBucketKey(channel: channel, bucket: bucket)
+    }
+
+    /// The error for ciphertext without a key (see `readableBucketKey`).
+    func missingBucketKey(channel: String, bucket: Int64) -> LetheError {
+        LetheError(.integrity, "channel \(channel), bucket \(scheme.label(of: bucket)): ciphertext present but its key is missing",
+                   hint: "keys.db may be older than data.db (restored from different backups?); run `lethe verify`")
     }
 
     func unwrapBucketKey(_ wrapped: [UInt8], cno: Int64, bucket: Int64) throws -> SecretKey {

@@ -35,8 +35,26 @@ public final class Exporter {
                 throw LetheError(.usage, "\(out.path) exists and is not empty", hint: "export into a new or empty folder")
             }
         }
-        try fm.createDirectory(at: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Written into a hidden sibling and renamed into place at the end: a failed export
+        // (a record that does not authenticate, a full disk) leaves no half export behind.
+        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).lethe-partial-\(getpid())")
+        try? fm.removeItem(at: staging)
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var report = ExportReport(out: out.path)
+        do {
+            try write(into: staging, report: &report)
+            if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }  // checked empty above
+            try fm.moveItem(at: staging, to: out)
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    private func write(into out: URL, report: inout ExportReport) throws {
+        let fm = FileManager.default
 
         // Channels, by kind.
         var byKind: [ConversationKind: [[UInt8]]] = [:]
@@ -80,9 +98,7 @@ public final class Exporter {
                 written.insert(day)
             }
             try archive.data.forEachSegment(cno: cno) { row in
-                guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {
-                    throw LetheError(.integrity, "channel \(conversation.id), bucket \(archive.scheme.label(of: row.bucket)): ciphertext present but its key is missing")
-                }
+                guard let key = try archive.readableBucketKey(cno: cno, bucket: row.bucket, channel: conversation.id) else { return }
                 let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: conversation.id)
                 for m in segment.messages { open[m.fileDay, default: []].append(m) }
                 report.messages += segment.messages.count
@@ -95,8 +111,6 @@ public final class Exporter {
             }
             for day in open.keys.sorted() { try flush(day) }
         }
-        report.seconds = Date().timeIntervalSince(started)
-        return report
     }
 
     /// A folder name from an export is used only if it is one plain path component.

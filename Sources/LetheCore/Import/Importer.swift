@@ -254,8 +254,7 @@ public final class Importer {
         var changed: [Segment.Message] = []
         if let row = try archive.data.segment(cno: cno, bucket: bucket) {
             guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
-                throw LetheError(.integrity, "channel \(channelID), bucket \(archive.scheme.label(of: bucket)): ciphertext present but its key is missing",
-                                 hint: "run `lethe verify`")
+                throw archive.missingBucketKey(channel: channelID, bucket: bucket)
             }
             key = k
             let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)

@@ -101,7 +101,7 @@ public final class Verifier {
                 report.buckets += 1
                 do {
                     guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {
-                        throw LetheError(.integrity, "channel \(channelName ?? "#\(cno)"), bucket \(archive.scheme.label(of: row.bucket)): ciphertext present but its key is missing")
+                        throw archive.missingBucketKey(channel: channelName ?? "#\(cno)", bucket: row.bucket)
                     }
                     let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelName)
                     for m in segment.messages where archive.scheme.bucket(containing: m.ts.seconds) != row.bucket {

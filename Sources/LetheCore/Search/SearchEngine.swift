@@ -158,7 +158,7 @@ public final class SearchEngine {
                     let cno = candidates[i].cno
                     i += 1
                     guard let channel = wanted[cno], let row = try archive.data.segment(cno: cno, bucket: bucket),
-                          let key = try archive.bucketKey(cno: cno, bucket: bucket) else { continue }
+                          let key = try archive.readableBucketKey(cno: cno, bucket: bucket, channel: channel.id) else { continue }
                     let messages = try archive.openSegment(row, key: key, zstd: zstd, channelName: channel.id).messages
                     stats.bucketsDecrypted += 1
                     stats.messagesScanned += messages.count
