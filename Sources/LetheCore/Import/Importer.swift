@@ -77,10 +77,16 @@ public final class Importer {
         defer { if inTransaction { rollback() } }
         try begin()
         for url in urls {
-            let export = try SlackExport.open(url, limits: options.limits)
-            report.sources.append(url.path)
-            for w in export.warnings { try warn(w) }
-            try importOne(export, name: url.lastPathComponent)
+            let name = url.lastPathComponent
+            do {
+                let export = try SlackExport.open(url, limits: options.limits)
+                report.sources.append(url.path)
+                for w in export.warnings { try warn(w) }
+                try importOne(export, name: name)
+            } catch var error as LetheError where error.kind == .badInput && !error.message.hasPrefix(name + ":") {
+                error.message = "\(name): \(error.message)"  // which export, when several are imported
+                throw error
+            }
         }
         try commit()
         try archive.data.checkpointTruncate()

@@ -7,28 +7,40 @@ struct Import: ParsableCommand {
         commandName: "import",
         abstract: "Import Slack exports (zip files or unpacked folders).",
         discussion: """
-            Re-importing an overlapping or later export adds what is new, updates what was
-            edited, duplicates nothing, and never brings back a bucket retention shredded
-            (those messages are counted as skipped_shredded). Malformed records are skipped
-            with a warning naming the file; --strict fails instead. An import is one transaction:
-            when it fails or is killed, the archive is exactly as it was, and it can simply be
-            run again. (LETHE_COMMIT_EVERY_BYTES=N commits every N bytes of ciphertext instead,
-            keeping work across a crash at the price of partial imports after an error.)
+            Re-importing an overlapping or later export adds what is new, updates what was edited, duplicates nothing, and never brings back a bucket retention shredded (those messages are counted as skipped_shredded).
+
+            Malformed records (a message without ts, a field of the wrong type) are skipped with a warning naming the file, and counted; --strict fails instead. A file that is not JSON, nests too deep, or breaks a size limit fails the import. Zip entries that would escape the export (.., absolute paths, symlinks) and duplicate entries are skipped with a warning.
+
+            An import is one transaction: when it fails or is killed, the archive is exactly as it was, and it can simply be run again.
             """)
 
     @OptionGroup var archiveOptions: ArchiveOptions
     @OptionGroup var secrets: SecretOptions
     @Flag(name: .long, help: "Fail on the first malformed record instead of skipping it.")
     var strict = false
+    @Option(name: .long, help: ArgumentHelp("Refuse an export file bigger than this uncompressed (default 512M).", valueName: "size"))
+    var maxFileSize: String?
+    @Option(name: .long, help: ArgumentHelp("Refuse an export bigger than this in all, uncompressed (default 64G).", valueName: "size"))
+    var maxTotalSize: String?
+    @Option(name: .long, help: ArgumentHelp("Refuse a zip entry over 1 MiB that inflates more than N times its size (default 200: zip bombs).", valueName: "n"))
+    var maxRatio: Int?
     @OptionGroup var output: OutputOptions
     @Argument(help: ArgumentHelp("Export zip files or folders, imported in order.", valueName: "export"))
     var paths: [String]
 
     func run() throws {
         try reporting {
-            let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe import")
             var options = ImportOptions()
             options.strict = strict
+            if let maxFileSize {
+                options.limits.maxFileBytes = Int(clamping: try ByteSize.parse(maxFileSize, option: "--max-file-size"))
+            }
+            if let maxTotalSize { options.limits.maxTotalBytes = try ByteSize.parse(maxTotalSize, option: "--max-total-size") }
+            if let maxRatio {
+                guard maxRatio > 0 else { throw LetheError(.usage, "--max-ratio must be at least 1") }
+                options.limits.maxCompressionRatio = maxRatio
+            }
+            let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe import")
             if let v = ProcessInfo.processInfo.environment["LETHE_COMMIT_EVERY_BYTES"], let n = Int(v), n > 0 {
                 options.commitEveryBytes = n  // tests use small commits to kill between them
             }

@@ -138,7 +138,14 @@ public final class SlackExport: @unchecked Sendable {
         for path in relative {
             let parts = path.split(separator: "/")
             guard parts.count == 2, parts[1].hasSuffix(".json") else { continue }
-            guard let date = CivilDate(iso: String(parts[1].dropLast(5))) else { continue }
+            guard let date = CivilDate(iso: String(parts[1].dropLast(5))) else {
+                // Exports hold other files beside day files (canvas_in_the_conversation.json):
+                // only a name that tries to be a date and is not one is worth a warning.
+                if parts[1].prefix(5).allSatisfy({ $0.isASCII && $0.isNumber || $0 == "-" }) && parts[1].first?.isNumber == true {
+                    warnings.append(ImportWarning(file: path, reason: "name is not a valid day (YYYY-MM-DD.json), skipped"))
+                }
+                continue
+            }
             days[String(parts[0]), default: []].append(DayFile(path: path, date: date))
         }
         for key in days.keys { days[key]?.sort { $0.date < $1.date } }
