@@ -52,8 +52,26 @@ enum Harness {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// One folder per test process holds every file the tests make; it is removed when the
+    /// process exits, unless LETHE_KEEP_TEST_FILES=1 (then its path is printed, to inspect).
+    static let testRoot: URL = {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["LETHE_KEEP_TEST_FILES"] == "1" {
+            print("LETHE_KEEP_TEST_FILES=1: test files are kept in \(u.path)")
+        } else {
+            atexit { Harness.removeTestRoot() }
+        }
+        return u
+    }()
+
+    static func removeTestRoot() {
+        try? FileManager.default.removeItem(at: testRoot)
+    }
+
+    /// A fresh folder below `testRoot`.
     static func tempDir(_ name: String = "t") -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(name)-\(UUID().uuidString.prefix(8))")
+        let u = testRoot.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }
