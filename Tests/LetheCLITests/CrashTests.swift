@@ -100,3 +100,162 @@ import Testing
         #expect(killed >= 2, "some kills land while apply runs (\(killed) of 6)")
     }
 }
+
+/// kill -9 during `lethe key …`: after every kill the archive opens with the old secret, or — exactly
+/// when the change committed — with the new one; never neither, never a half-changed slot set.
+@Suite(.serialized) struct KeyCrashTests {
+    typealias SlotSet = [String]  // "id kind", sorted
+
+    struct Case {
+        var name: String
+        var args: (_ round: Int) -> [String]
+        /// The secrets the command unlocks with (and its new passphrase).
+        var env: [String: String]
+        var before: SlotSet
+        var after: SlotSet
+        /// A secret that opens only the state before the change, and one that opens only the state after it.
+        var onlyBefore: (_ round: Int) -> [String: String]
+        var onlyAfter: (_ round: Int) -> [String: String]
+    }
+
+    static func slotSet(_ r: Harness.Result) -> SlotSet? {
+        guard r.status == 0, let list = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] else { return nil }
+        return list.map { "\($0["id"] as? Int ?? -1) \($0["kind"] as? String ?? "?")" }.sorted()
+    }
+
+    @Test func keyCommandsKilledAtRandomMomentsAreAllOrNothing() throws {
+        let root = Harness.tempDir("keycrash")
+        let base = try Harness.makeArchive("keycrash")
+        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: base.env).status == 0)
+        let messages = try Harness.run(["stats", "--json"], env: base.env).json?["messages"] as? Int ?? -1
+        #expect(messages > 0)
+        let oldPass = base.env["LETHE_PASSPHRASE"]!
+        let newPass = "a brand new passphrase"
+        #expect(Self.slotSet(try Harness.run(["key", "list", "--json"], env: base.env)) == ["1 keyfile", "2 passphrase"])
+        func keyFile(_ round: Int) -> URL { root.appendingPathComponent("added-\(round).key") }
+
+        // Each round runs one command on a fresh copy of the base archive.
+        let cases: [Case] = [
+            Case(name: "add-passphrase", args: { _ in ["key", "add-passphrase", "--kdf", "interactive"] },
+                 env: ["LETHE_PASSPHRASE": oldPass, "LETHE_NEW_PASSPHRASE": newPass],
+                 before: ["1 keyfile", "2 passphrase"], after: ["1 keyfile", "2 passphrase", "3 passphrase"],
+                 onlyBefore: { _ in [:] }, onlyAfter: { _ in ["LETHE_PASSPHRASE": newPass] }),
+            Case(name: "change-passphrase", args: { _ in ["key", "change-passphrase", "--kdf", "interactive"] },
+                 env: ["LETHE_PASSPHRASE": oldPass, "LETHE_NEW_PASSPHRASE": newPass],
+                 before: ["1 keyfile", "2 passphrase"], after: ["1 keyfile", "3 passphrase"],
+                 onlyBefore: { _ in ["LETHE_PASSPHRASE": oldPass] }, onlyAfter: { _ in ["LETHE_PASSPHRASE": newPass] }),
+            Case(name: "add-keyfile", args: { ["key", "add-keyfile", keyFile($0).path] },
+                 env: ["LETHE_PASSPHRASE": oldPass],
+                 before: ["1 keyfile", "2 passphrase"], after: ["1 keyfile", "2 passphrase", "3 keyfile"],
+                 onlyBefore: { _ in [:] }, onlyAfter: { ["KEY_FILE": keyFile($0).path] }),
+            Case(name: "remove", args: { _ in ["key", "remove", "1"] },
+                 env: ["LETHE_PASSPHRASE": oldPass],
+                 before: ["1 keyfile", "2 passphrase"], after: ["2 passphrase"],
+                 onlyBefore: { _ in ["KEY_FILE": base.keyFile.path] }, onlyAfter: { _ in [:] }),
+        ]
+        /// Runs `args` with `secret` (a KEY_FILE entry becomes --key-file) on the archive at `dir`.
+        func run(_ args: [String], _ secret: [String: String], _ dir: URL) throws -> Harness.Result {
+            var env = secret.filter { $0.key != "KEY_FILE" }
+            env["LETHE_ARCHIVE"] = dir.path
+            return try Harness.run(args + (secret["KEY_FILE"].map { ["--key-file", $0] } ?? []), env: env)
+        }
+        func slots(_ secret: [String: String], _ dir: URL) throws -> SlotSet? { Self.slotSet(try run(["key", "list", "--json"], secret, dir)) }
+        // Look with a secret the command does not change: the key file, or for `remove` (of the key-file slot) the passphrase.
+        func opener(_ c: Case) -> [String: String] { c.name == "remove" ? ["LETHE_PASSPHRASE": oldPass] : ["KEY_FILE": base.keyFile.path] }
+
+        // Time each command uninterrupted, to aim the kills inside its run.
+        var duration: [String: Double] = [:]
+        for c in cases {
+            let dir = root.appendingPathComponent("timing-\(c.name)")
+            try FileManager.default.copyItem(at: base.dir, to: dir)
+            let t0 = Date()
+            let r = try run(c.args(1000), c.env, dir)
+            duration[c.name] = Date().timeIntervalSince(t0)
+            #expect(r.status == 0, "\(c.name): \(r.stderr)")
+            #expect(try slots(opener(c), dir) == c.after, "\(c.name): the uninterrupted run ends in the expected slot set")
+        }
+
+        var rng = KillClock(seed: 0x6b65_7973)
+        let rounds = 16
+        var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0
+        var outcomes: [String] = []
+        for round in 0..<rounds {
+            let c = cases[round % cases.count]
+            let dir = root.appendingPathComponent("round\(round)")
+            try FileManager.default.copyItem(at: base.dir, to: dir)
+            // Half the rounds: between 30 % and 105 % of an uninterrupted run, so most land while it
+            // unlocks or derives the new key (Argon2), and a few after its end. The other half: 0–3 ms
+            // after keys.db-journal appears, so they land in the short write transaction and its commit.
+            let atJournal = (round / cases.count) % 2 == 1
+            let delay = atJournal ? 0.003 * rng.unit() : (duration[c.name] ?? 0.3) * (0.3 + 0.75 * rng.unit())
+            var env = c.env
+            env["LETHE_ARCHIVE"] = dir.path
+            let journal = dir.appendingPathComponent("keys.db-journal")
+            let killed = try Harness.runKilled(c.args(round), env: env, after: delay, whenExists: atJournal ? journal : nil)
+            if killed { killedMidRun += 1 }
+            // A journal left behind: the kill landed inside the keys.db write transaction. Its header is
+            // zero until SQLite syncs it at commit, before writing keys.db: a non-zero header is a hot
+            // journal (killed while committing), which the next open must roll back.
+            let header = (try? Data(contentsOf: journal)).map { $0.prefix(12) }
+            if header != nil { inTransaction += 1 }
+            if let header, header.contains(where: { $0 != 0 }) { hotJournals += 1 }
+            let what = "round \(round) (\(c.name), kill -9 \(String(format: "%.4f", delay)) s after \(atJournal ? "keys.db-journal appeared" : "start"), \(killed ? "mid-run" : "after exit"))"
+
+            let opener = opener(c)
+            let state = try slots(opener, dir)
+            #expect(state == c.before || state == c.after, "\(what): slots \(state ?? ["<none>"]) are neither the old nor the new set")
+            let committed = state == c.after
+            outcomes.append("\(round):\(c.name):\(killed ? "killed" : "exited"):journal-\(header.map { $0.contains { $0 != 0 } ? "hot" : "cold" } ?? "none"):\(committed ? "new" : "old")")
+            if killed && committed { committedBeforeKill += 1 }
+            // The old secret opens exactly when the change did not commit, the new one exactly when it did.
+            if !c.onlyBefore(round).isEmpty {
+                let old = try run(["stats", "--json"], c.onlyBefore(round), dir)
+                #expect(old.status == (committed ? 3 : 0), "\(what): old secret: \(old.stderr)")
+            }
+            // (add-keyfile killed before it wrote the new key file: there is no new secret to try.)
+            if !c.onlyAfter(round).isEmpty, c.onlyAfter(round)["KEY_FILE"].map({ FileManager.default.fileExists(atPath: $0) }) ?? true {
+                let new = try run(["stats", "--json"], c.onlyAfter(round), dir)
+                #expect(new.status == (committed ? 0 : 3), "\(what): new secret: \(new.stderr)")
+            }
+            let v = try run(["verify", "--json"], opener, dir)
+            #expect(v.status == 0, "\(what): verify: \(v.stdout) \(v.stderr)")
+            #expect(v.json?["messages"] as? Int == messages, "\(what): every message still there")
+            let leftHeader = (try? Data(contentsOf: journal)).map { $0.prefix(12) }
+            #expect(leftHeader == nil || leftHeader?.allSatisfy { $0 == 0 } == true, "\(what): the hot journal was rolled back")
+
+            // Not committed: running the command again completes it.
+            if !committed {
+                let again = try run(c.args(round), c.env, dir)
+                #expect(again.status == 0, "\(what): re-run: \(again.stderr)")
+            } else if c.name == "add-keyfile" {
+                // Re-running add-keyfile after it committed adds nothing: the key file already has its slot.
+                let again = try run(c.args(round), c.env, dir)
+                #expect(again.status == 0, "\(what): re-run: \(again.stderr)")
+            }
+            let finalSlots = try slots(opener, dir)
+            #expect(finalSlots == c.after, "\(what): after the re-run: \(finalSlots ?? [])")
+            let afterOpens = try run(["stats"], c.onlyAfter(round).isEmpty ? opener : c.onlyAfter(round), dir)
+            #expect(afterOpens.status == 0, "\(what): the new state opens: \(afterOpens.stderr)")
+        }
+        print("KeyCrashTests: uninterrupted runs \(duration.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value)) s" }.joined(separator: ", "))")
+        print("KeyCrashTests: \(killedMidRun) of \(rounds) kills landed mid-run; \(inTransaction) inside the keys.db transaction (\(hotJournals) while committing: a hot journal), \(committedBeforeKill) after the commit")
+        print("KeyCrashTests: rounds \(outcomes.joined(separator: " "))")
+        #expect(killedMidRun >= 10, "most kills land while the key command runs (\(killedMidRun) of \(rounds))")
+        #expect(inTransaction >= 2, "some kills land inside the keys.db write transaction (\(inTransaction) of \(rounds))")
+    }
+}
+
+/// A seeded generator for kill delays: reproducible runs.
+struct KillClock {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -52,6 +52,32 @@ enum Harness {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Starts lethe, sends it SIGKILL after `delay` seconds, and reaps it. True when the kill
+    /// landed while it ran; false when it had already exited.
+    /// With `whenExists`, the delay counts from the moment that file appears (watched in a tight loop).
+    static func runKilled(_ args: [String], env: [String: String], after delay: Double, whenExists: URL? = nil) throws -> Bool {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(env) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        if let whenExists {
+            while p.isRunning && access(whenExists.path, F_OK) != 0 {}
+        }
+        Thread.sleep(forTimeInterval: delay)
+        var killed = false
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            killed = true
+        }
+        p.waitUntilExit()
+        // Killed by our signal, not exited on its own just before it.
+        return killed && p.terminationReason == .uncaughtSignal
+    }
+
     /// One folder per test process holds every file the tests make; it is removed when the
     /// process exits, unless LETHE_KEEP_TEST_FILES=1 (then its path is printed, to inspect).
     static let testRoot: URL = {
