@@ -30,12 +30,18 @@ enum Harness {
         }
     }
 
-    /// Runs lethe with a clean environment plus `env`.
+    /// Runs lethe with a clean environment plus `env`; with `fileSizeLimit` (in 512-byte
+    /// blocks, as `ulimit -f` counts them) under that RLIMIT_FSIZE.
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:], stdin: Data? = nil) throws -> Result {
+    static func run(_ args: [String], env: [String: String] = [:], stdin: Data? = nil, fileSizeLimit: Int? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
-        p.arguments = args
+        if let fileSizeLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", binary.path] + args
+        } else {
+            p.executableURL = binary
+            p.arguments = args
+        }
         var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         for (k, v) in env { environment[k] = v }
         p.environment = environment
