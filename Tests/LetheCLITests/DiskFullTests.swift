@@ -206,6 +206,11 @@ import Testing
             // Readers on the full disk work, or fail with the same clean error.
             let v = try Harness.run(["verify", "--json"], env: env, fileSizeLimit: limit)
             if v.status != 0 { Self.expectNoSpaceError(v, archive: archive, room: room, "\(what): verify on the full disk") }
+            if keys.pending > 0 {
+                // The keys are gone and only the ciphertext waits to be purged: a reader reads on.
+                #expect(v.status == 0, "\(what): verify while the purge waits for room: \(v.stderr)")
+                #expect(v.json?["pending_purge"] as? Int ?? 0 > 0, "\(what): verify reports the pending purge")
+            }
             if r.status != 0 { print("DiskFullTests: \(what): \(r.stderr.split(separator: "\n").first ?? "")") }
             outcomes.append("\(step): apply exit \(r.status), \(keys.tombstones == 0 ? "nothing shredded" : "shredded")\(keys.pending > 0 ? ", ciphertext purge pending" : ""), verify exit \(v.status)")
 
