@@ -32,7 +32,8 @@ import Testing
             let v = try Harness.run(["verify", "--json"], env: a.env)
             #expect(v.status == 0, "round \(round): verify after kill -9 at \(delay) s: \(v.stdout) \(v.stderr)")
         }
-        #expect(killedMidway >= 3, "most kills land while the import runs (\(killedMidway) of 8)")
+        print("CrashTests: \(killedMidway) of 8 kills landed while the import ran")
+        #expect(killedMidway >= 5, "most kills land while the import runs (\(killedMidway) of 8)")
         let final = try Harness.run(["import", "--json", export.path], env: a.env)
         #expect(final.status == 0, "\(final.stderr)")
         let stats = try Harness.run(["stats", "--json"], env: a.env).json
@@ -97,7 +98,8 @@ import Testing
             #expect(after["messages"] as? Int == totalBefore - (plan["messages"] as? Int ?? 0))
             #expect(try Harness.run(["audit", "--verify"], env: env).status == 0)
         }
-        #expect(killed >= 2, "some kills land while apply runs (\(killed) of 6)")
+        print("ApplyCrashTests: \(killed) of 6 kills landed while apply ran (uninterrupted: \(String(format: "%.2f", duration)) s)")
+        #expect(killed >= 3, "half the kills land while apply runs (\(killed) of 6)")
     }
 }
 
@@ -176,15 +178,15 @@ import Testing
         }
 
         var rng = KillClock(seed: 0x6b65_7973)
-        let rounds = 16
+        let rounds = 20
         var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0
         var outcomes: [String] = []
         for round in 0..<rounds {
             let c = cases[round % cases.count]
             let dir = root.appendingPathComponent("round\(round)")
             try FileManager.default.copyItem(at: base.dir, to: dir)
-            // Half the rounds: between 30 % and 105 % of an uninterrupted run, so most land while it
-            // unlocks or derives the new key (Argon2), and a few after its end. The other half: 0–3 ms
+            // Rounds 0–3, 8–11, 16–19: between 30 % and 105 % of an uninterrupted run, so most land while
+            // it unlocks or derives the new key (Argon2), and a few after its end. Rounds 4–7, 12–15: 0–3 ms
             // after keys.db-journal appears, so they land in the short write transaction and its commit.
             let atJournal = (round / cases.count) % 2 == 1
             let delay = atJournal ? 0.003 * rng.unit() : (duration[c.name] ?? 0.3) * (0.3 + 0.75 * rng.unit())
@@ -240,7 +242,8 @@ import Testing
         print("KeyCrashTests: uninterrupted runs \(duration.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value)) s" }.joined(separator: ", "))")
         print("KeyCrashTests: \(killedMidRun) of \(rounds) kills landed mid-run; \(inTransaction) inside the keys.db transaction (\(hotJournals) while committing: a hot journal), \(committedBeforeKill) after the commit")
         print("KeyCrashTests: rounds \(outcomes.joined(separator: " "))")
-        #expect(killedMidRun >= 10, "most kills land while the key command runs (\(killedMidRun) of \(rounds))")
+        // With CrashTests (≥ 5) and ApplyCrashTests (≥ 3): at least 20 kills that land mid-run.
+        #expect(killedMidRun >= 12, "most kills land while the key command runs (\(killedMidRun) of \(rounds))")
         #expect(inTransaction >= 2, "some kills land inside the keys.db write transaction (\(inTransaction) of \(rounds))")
     }
 }
