@@ -16,19 +16,7 @@ import Testing
         for round in 0..<8 {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             let delay = 0.05 + Double(seed >> 40 % 1000) / 1000.0 * 0.6
-            let p = Process()
-            p.executableURL = Harness.binary
-            p.arguments = ["import", export.path]
-            p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            Thread.sleep(forTimeInterval: delay)
-            if p.isRunning {
-                kill(p.processIdentifier, SIGKILL)
-                killedMidway += 1
-            }
-            p.waitUntilExit()
+            if try Harness.runKilled(["import", export.path], env: env, after: delay) { killedMidway += 1 }
             let v = try Harness.run(["verify", "--json"], env: a.env)
             #expect(v.status == 0, "round \(round): verify after kill -9 at \(delay) s: \(v.stdout) \(v.stderr)")
         }
@@ -72,19 +60,8 @@ import Testing
             let dir = root.appendingPathComponent("round\(round)")
             try FileManager.default.copyItem(at: a.dir, to: dir)
             let env = a.env.merging(["LETHE_ARCHIVE": dir.path, "PATH": "/usr/bin:/bin"]) { $1 }
-            let p = Process()
-            p.executableURL = Harness.binary
-            p.arguments = ["retention", "apply", "--policy", policy.path, "--now", now]
-            p.environment = env
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            Thread.sleep(forTimeInterval: duration * (0.2 + 0.13 * Double(round)))
-            if p.isRunning {
-                kill(p.processIdentifier, SIGKILL)
-                killed += 1
-            }
-            p.waitUntilExit()
+            if try Harness.runKilled(["retention", "apply", "--policy", policy.path, "--now", now], env: env,
+                                     after: duration * (0.2 + 0.13 * Double(round))) { killed += 1 }
             let v = try Harness.run(["verify", "--json"], env: env)
             #expect(v.status == 0, "round \(round): \(v.stdout) \(v.stderr)")
             // Each bucket is intact or gone: the messages left are whole buckets of the plan.
