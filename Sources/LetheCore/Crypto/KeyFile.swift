@@ -43,7 +43,9 @@ public enum KeyFile {
         let writeErrno = errno
         close(fd)
         guard synced else {
-            throw LetheError(.failure, "cannot write key file \(url.path): \(written >= 0 && written < text.count ? "disk full" : String(cString: strerror(writeErrno)))")
+            // A short write without an error is a full disk too.
+            let full = (written >= 0 && written < text.count) || [ENOSPC, EDQUOT, EFBIG].contains(writeErrno)
+            throw LetheError(full ? .noSpace : .failure, "cannot write key file \(url.path): \(String(cString: strerror(written >= 0 && written < text.count ? ENOSPC : writeErrno)))")
         }
         // link() fails if the target exists, so an existing key file is never replaced.
         if link(tmp, url.path) != 0 {
