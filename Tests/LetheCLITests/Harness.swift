@@ -30,12 +30,18 @@ enum Harness {
         }
     }
 
-    /// Runs lethe with a clean environment plus `env`.
+    /// Runs lethe with a clean environment plus `env`; with `fileSizeLimit` (in 512-byte
+    /// blocks, as `ulimit -f` counts them) under that RLIMIT_FSIZE.
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:], stdin: Data? = nil) throws -> Result {
+    static func run(_ args: [String], env: [String: String] = [:], stdin: Data? = nil, fileSizeLimit: Int? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
-        p.arguments = args
+        if let fileSizeLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", binary.path] + args
+        } else {
+            p.executableURL = binary
+            p.arguments = args
+        }
         var environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         for (k, v) in env { environment[k] = v }
         p.environment = environment
@@ -52,8 +58,58 @@ enum Harness {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Starts lethe, sends it SIGKILL after `delay` seconds, and reaps it. True when the kill
+    /// landed while it ran; false when it had already exited. The child runs at the lowest
+    /// priority, so that on a busy machine it is the child that slows down, not this timer.
+    /// With `whenExists`, the delay counts from the moment that file appears (watched in a tight loop).
+    static func runKilled(_ args: [String], env: [String: String], after delay: Double, whenExists: URL? = nil) throws -> Bool {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(env) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        #if os(Linux)
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(p.processIdentifier), 19)
+        #else
+        setpriority(PRIO_PROCESS, id_t(p.processIdentifier), 19)
+        #endif
+        if let whenExists {
+            while p.isRunning && access(whenExists.path, F_OK) != 0 {}
+        }
+        Thread.sleep(forTimeInterval: delay)
+        var killed = false
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            killed = true
+        }
+        p.waitUntilExit()
+        // Killed by our signal, not exited on its own just before it.
+        return killed && p.terminationReason == .uncaughtSignal
+    }
+
+    /// One folder per test process holds every file the tests make; it is removed when the
+    /// process exits, unless LETHE_KEEP_TEST_FILES=1 (then its path is printed, to inspect).
+    static let testRoot: URL = {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["LETHE_KEEP_TEST_FILES"] == "1" {
+            print("LETHE_KEEP_TEST_FILES=1: test files are kept in \(u.path)")
+        } else {
+            atexit { Harness.removeTestRoot() }
+        }
+        return u
+    }()
+
+    static func removeTestRoot() {
+        try? FileManager.default.removeItem(at: testRoot)
+    }
+
+    /// A fresh folder below `testRoot`.
     static func tempDir(_ name: String = "t") -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(name)-\(UUID().uuidString.prefix(8))")
+        let u = testRoot.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }

@@ -32,6 +32,15 @@ extension Archive {
         }
     }
 
+    /// The key-file slot this key file opens, if any: re-running `key add-keyfile` after an
+    /// interrupted or unknown outcome must not add a second slot for the same file.
+    public func keyFileSlot(opening keyFile: SecretKey) throws -> Int64? {
+        let kek = Archive.keyFileKEK(keyFile, archiveID: archiveID)
+        return try keystore.slots().first { slot in
+            slot.kind == "keyfile" && AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) != nil
+        }?.id
+    }
+
     /// Adds a key-file slot; returns its id.
     @discardableResult
     public func addKeyFileSlot(_ keyFile: SecretKey) throws -> Int64 {

@@ -28,18 +28,37 @@ public enum KeyFile {
         }
         text[text.count - 1] = 10  // replace the NUL terminator with a newline
         defer { Sodium.wipe(&text) }
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Written in full beside the target, then linked into place: a process killed
+        // half-way leaves no empty or partial key file that a re-run would refuse.
+        if FileManager.default.fileExists(atPath: url.path) { throw exists(url) }
+        let tmp = url.path + ".lethe-tmp"
+        unlink(tmp)  // the remains of an interrupted create: its key opens nothing
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            let reason = errno == EEXIST ? "it already exists" : String(cString: strerror(errno))
-            throw LetheError(.usage, "cannot create key file \(url.path): \(reason)",
-                             hint: errno == EEXIST ? "to use an existing key file with a new archive, remove it first or choose another path" : nil)
+            throw LetheError(.failure, "cannot create key file \(url.path): \(String(cString: strerror(errno)))")
         }
-        defer { close(fd) }
+        defer { unlink(tmp) }
         let written = text.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-        guard written == text.count, fsync(fd) == 0 else {
-            throw LetheError(.failure, "cannot write key file \(url.path): \(String(cString: strerror(errno)))")
+        let synced = written == text.count && fsync(fd) == 0
+        let writeErrno = errno
+        close(fd)
+        guard synced else {
+            // A short write without an error is a full disk too.
+            let full = (written >= 0 && written < text.count) || [ENOSPC, EDQUOT, EFBIG].contains(writeErrno)
+            throw LetheError(full ? .noSpace : .failure, "cannot write key file \(url.path): \(String(cString: strerror(written >= 0 && written < text.count ? ENOSPC : writeErrno)))")
         }
+        // link() fails if the target exists, so an existing key file is never replaced.
+        if link(tmp, url.path) != 0 {
+            if errno == EEXIST { throw exists(url) }
+            throw LetheError(.failure, "cannot create key file \(url.path): \(String(cString: strerror(errno)))")
+        }
+        fsyncDirectory(url.deletingLastPathComponent())
         return key
+    }
+
+    private static func exists(_ url: URL) -> LetheError {
+        LetheError(.usage, "cannot create key file \(url.path): it already exists",
+                   hint: "to use an existing key file with a new archive, remove it first or choose another path")
     }
 
     /// Reads a key file into guarded memory.

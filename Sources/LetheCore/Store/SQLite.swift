@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// A thin wrapper over one sqlite3 connection. Not thread-safe: one per thread.
 ///
@@ -35,11 +36,32 @@ final class SQLiteDatabase {
         sqlite3_close_v2(handle)
     }
 
-    func error(_ rc: Int32, _ sql: String) -> LetheError {
+    func error(_ rc: Int32, _ sql: String, osErrno: Int32 = 0) -> LetheError {
         let words = sql.split(separator: " ").prefix(4).joined(separator: " ")
         let msg = String(cString: sqlite3_errmsg(handle))
+        // SQLite reports ENOSPC as SQLITE_FULL, but a write refused by RLIMIT_FSIZE (EFBIG) or a
+        // quota (EDQUOT) as SQLITE_IOERR_*: the errno the failed file operation saw tells them apart.
+        let noSpace: Set<Int32> = [ENOSPC, EDQUOT, EFBIG]
+        let sysErrno = [osErrno, csqlite_last_file_errno(handle), sqlite3_system_errno(handle)].first { noSpace.contains($0) } ?? 0
+        if (rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && sysErrno != 0) {
+            let what = sysErrno == EFBIG ? "the file size limit is reached" : sysErrno == EDQUOT ? "the disk quota is full" : "the disk is full"
+            let reason = sysErrno != 0 ? String(cString: strerror(sysErrno)) : String(cString: sqlite3_errstr(rc))
+            return LetheError(.noSpace, "\(what): cannot write \(path) (\(reason))",
+                              hint: sysErrno == EFBIG ? "raise the file size limit (ulimit -f) and run the command again"
+                                  : "free space on the disk holding the archive and run the command again")
+        }
         let kind: LetheError.Kind = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? .locked : .failure
         return LetheError(kind, "database \(lastPathComponent(path)): \(msg) (code \(rc), in \(words) …)")
+    }
+
+    /// Writes the open transaction's dirty pages to disk (the WAL, or the database behind a
+    /// rollback journal) without committing, so a full disk shows up before anything commits.
+    func flushCache() throws {
+        errno = 0
+        let rc = sqlite3_db_cacheflush(handle)
+        // sqlite3_db_cacheflush records no error message or errno of its own: take the OS's.
+        let osErrno = errno
+        guard rc == SQLITE_OK else { throw error(rc, "cache flush", osErrno: osErrno) }
     }
 
     /// Resets every cached statement, releasing the read locks that unfinished SELECTs hold.

@@ -21,6 +21,9 @@ public struct LetheError: Error, CustomStringConvertible, Sendable {
         case integrity
         /// An input file (an export) is malformed or hostile.
         case badInput
+        /// A write failed for want of space: the disk (or quota) is full, or the
+        /// process's file size limit (RLIMIT_FSIZE) is reached.
+        case noSpace
         /// The command line is wrong (missing secret, conflicting options).
         case usage
     }
@@ -53,6 +56,7 @@ public enum ExitCodes {
         (.locked, 7, "archive locked by another lethe process"),
         (.integrity, 8, "integrity failure: tampered or corrupt record"),
         (.badInput, 9, "input export malformed or hostile"),
+        (.noSpace, 10, "no space: the disk or the file size limit is full"),
         (.usage, 64, "wrong usage (bad option, missing secret)"),
     ]
 

@@ -94,6 +94,10 @@ struct Key: ParsableCommand {
                 let url = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
                 let exists = FileManager.default.fileExists(atPath: url.path)
                 let key = exists ? try KeyFile.load(url) : try KeyFile.create(at: url)
+                if exists, let id = try archive.keyFileSlot(opening: key) {
+                    printLine("\(url.path) already opens slot \(id); nothing added.")
+                    return
+                }
                 let id = try archive.addKeyFileSlot(key)
                 printLine("Added key-file slot \(id)\(exists ? "" : "; wrote \(url.path) — keep it secret").")
             }
