@@ -39,4 +39,51 @@ import Testing
         #expect(stats?["messages"] as? Int == totalBig + totalSmall, "nothing lost, nothing doubled")
         #expect(try Harness.run(["verify", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path]).status == 0)
     }
+
+    /// The nightly pair: an import still running when retention starts. `retention apply --wait`
+    /// queues behind it, then shreds exactly what the policy says of everything imported,
+    /// and a search run meanwhile is refused with the holder named, or waits.
+    @Test func retentionWaitsForARunningImportThenShredsExactly() throws {
+        let root = Harness.tempDir("conc-ret")
+        let export = root.appendingPathComponent("export")
+        let total = try SyntheticExport.write(to: export, channels: 6, days: 200, perDay: 30)
+        let policy = root.appendingPathComponent("p.yml")
+        try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
+        let now = "2024-09-01T00:00:00Z"  // the export runs from 2024-01-01 for 200 days
+        // The expected result, from a separate archive that imports first and shreds after.
+        let reference = try Harness.makeArchive("conc-ref")
+        #expect(try Harness.run(["import", export.path], env: reference.env).status == 0)
+        let plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: reference.env).json ?? [:]
+        let shredded = plan["messages"] as? Int ?? -1
+        #expect(shredded > 0 && shredded < total)
+
+        let a = try Harness.makeArchive("conc-ret")
+        let env = ["LETHE_ARCHIVE": a.dir.path, "PATH": "/usr/bin:/bin"]
+        let importer = Process()
+        importer.executableURL = Harness.binary
+        importer.arguments = ["import", export.path, "--key-file", a.keyFile.path]
+        importer.environment = env
+        importer.standardOutput = FileHandle.nullDevice
+        importer.standardError = FileHandle.nullDevice
+        try importer.run()
+        let lockFile = a.dir.appendingPathComponent("lock")
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, ((try? String(contentsOf: lockFile, encoding: .utf8)) ?? "").isEmpty { usleep(5_000) }
+        #expect(importer.isRunning, "the import must still run for this test to mean anything")
+
+        let search = try Harness.run(["search", "hello", "--key-file", a.keyFile.path], env: env)
+        #expect(search.status == 7 || (search.status == 0 && !importer.isRunning), "a reader is refused while the import writes: \(search.stderr)")
+        if search.status == 7 { #expect(search.stderr.contains("lethe import"), "names the holder: \(search.stderr)") }
+
+        let apply = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--wait", "300", "--json",
+                                     "--key-file", a.keyFile.path], env: env)
+        importer.waitUntilExit()
+        #expect(importer.terminationStatus == 0)
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.json?["messages"] as? Int == shredded, "the whole import was there to shred: \(apply.stdout)")
+        let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: env).json
+        #expect(stats?["messages"] as? Int == total - shredded, "nothing lost, nothing left that should be gone")
+        #expect(try Harness.run(["verify", "--key-file", a.keyFile.path], env: env).status == 0)
+        #expect(try Harness.run(["audit", "--verify", "--key-file", a.keyFile.path], env: env).status == 0)
+    }
 }
