@@ -35,15 +35,8 @@ import Testing
 /// kill -9 during `retention apply`: every bucket is either intact or shredded, and a re-run completes.
 @Suite(.serialized) struct ApplyCrashTests {
     @Test func applyKilledAtRandomMomentsThenCompletes() throws {
-        let root = Harness.tempDir("applycrash")
-        let export = root.appendingPathComponent("export")
-        try SyntheticExport.write(to: export, channels: 4, days: 300, perDay: 4)
-        let policy = root.appendingPathComponent("p.yml")
-        try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
-        let now = "2024-12-31T00:00:00Z"
-        let a = try Harness.makeArchive("applycrash")
-        #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
-        let plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: a.env).json ?? [:]
+        let scenario = try ShredScenario("applycrash")
+        let (root, policy, now, a, plan) = (scenario.root, scenario.policy, scenario.now, scenario.archive, scenario.plan)
         let expectedBuckets = plan["buckets"] as? Int ?? 0
         let totalBefore = try Harness.run(["stats", "--json"], env: a.env).json?["messages"] as? Int ?? 0
         #expect(expectedBuckets > 500)

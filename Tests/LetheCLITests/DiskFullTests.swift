@@ -155,15 +155,8 @@ import Testing
     /// way every bucket is whole or shredded, verify passes on the full disk, and with room again a
     /// re-run completes the plan exactly.
     @Test func retentionApplyOnAFullDiskLeavesTheArchiveConsistent() throws {
-        let root = Harness.tempDir("diskfullapply")
-        let export = root.appendingPathComponent("export")
-        try SyntheticExport.write(to: export, channels: 4, days: 300, perDay: 4)
-        let policy = root.appendingPathComponent("p.yml")
-        try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
-        let now = "2024-12-31T00:00:00Z"
-        let master = try Harness.makeArchive("diskfullapply")
-        #expect(try Harness.run(["import", export.path], env: master.env).status == 0)
-        let plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: master.env).json ?? [:]
+        let scenario = try ShredScenario("diskfullapply")
+        let (root, policy, now, master, plan) = (scenario.root, scenario.policy, scenario.now, scenario.archive, scenario.plan)
         let planned = plan["buckets"] as? Int ?? 0
         let plannedMessages = plan["messages"] as? Int ?? 0
         let keysBefore = try Self.keystoreCounts(master.dir)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A simple, deterministic Slack export written by the tests themselves, sized at will.
 enum SyntheticExport {
@@ -52,5 +53,28 @@ enum CivilDateText {
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd"
         return f.string(from: Date(timeIntervalSince1970: TimeInterval(dayNumber * 86400)))
+    }
+}
+
+/// An archive with something to shred: a synthetic export of `channels` × `days` days from
+/// 2024-01-01, imported, and a policy keeping 100 days; `plan` is `retention plan --json` at `now`.
+struct ShredScenario {
+    let root: URL
+    let export: URL
+    let policy: URL
+    let now: String
+    let archive: (dir: URL, env: [String: String], keyFile: URL)
+    let plan: [String: Any]
+
+    init(_ name: String, channels: Int = 4, days: Int = 300, perDay: Int = 4, now: String = "2024-12-31T00:00:00Z") throws {
+        root = Harness.tempDir(name)
+        export = root.appendingPathComponent("export")
+        try SyntheticExport.write(to: export, channels: channels, days: days, perDay: perDay)
+        policy = root.appendingPathComponent("p.yml")
+        try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
+        self.now = now
+        archive = try Harness.makeArchive(name)
+        #expect(try Harness.run(["import", export.path], env: archive.env).status == 0)
+        plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: archive.env).json ?? [:]
     }
 }
