@@ -86,7 +86,9 @@ FUZZ_BUILD   := -c release --product lethe-fuzz --scratch-path .build-fuzz \
                 -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
                 -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
 # -malloc_limit_mb: one allocation over 256 MiB from a small input is a bug (a lying size field).
-FUZZ_OPTIONS ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1
+# -detect_leaks=0: ZIPFoundation leaks 32 bytes per zip opened (a Foundation path buffer it
+# never frees), once per import in lethe but once per input here.
+FUZZ_OPTIONS ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=0 -print_final_stats=1
 .PHONY: fuzz
 
 fuzz: deps
