@@ -4,7 +4,7 @@ import Testing
 @testable import LetheCore
 
 /// zstd frames whose header claims more than their bytes can hold (found by the
-/// record-decoder fuzz target: a 365-byte input made `decompress` allocate 816 MB).
+/// record-decoder fuzz target: a 363-byte frame made `decompress` allocate 816 MB).
 @Suite struct ZstdLimitTests {
     @Test func refusesAClaimedSizeTheInputCannotHold() {
         // A single-segment frame header declaring 800 MB, then one 4-byte raw block.
