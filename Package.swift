@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "lethe", targets: ["lethe"]),
         .library(name: "LetheCore", targets: ["LetheCore"]),
         .executable(name: "lethe-gen", targets: ["lethe-gen"]),
+        .executable(name: "lethe-fuzz", targets: ["lethe-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,7 +41,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
+        // Fuzz targets (one function per parser) and their driver: libFuzzer when built
+        // with -DFUZZING (`make fuzz`), else a replayer of input files. docs/SECURITY.md.
+        .target(
+            name: "LetheFuzzTargets",
+            dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .executableTarget(name: "lethe-fuzz", dependencies: ["LetheFuzzTargets"]),
         .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore"]),
+        .testTarget(name: "LetheFuzzTests", dependencies: ["LetheFuzzTargets"]),
         .testTarget(name: "LetheCLITests", dependencies: ["LetheCore"]),
     ]
 )

@@ -32,4 +32,13 @@ import Testing
         #expect(SlackTimestamp("") == nil)
         #expect(SlackTimestamp("12.") == nil)
     }
+
+    /// Found by the export-reader fuzz target: 20 integer digits overflowed Int64 (a trap)
+    /// before the 12-digit limit was checked.
+    @Test func slackTimestampsRefuseLongIntegersWithoutOverflow() {
+        #expect(SlackTimestamp("999999999999")?.seconds == 999_999_999_999)
+        #expect(SlackTimestamp("9999999999999") == nil)
+        #expect(SlackTimestamp("99999999999999999999") == nil)
+        #expect(SlackTimestamp("99999999999999999999.1") == nil)
+    }
 }

@@ -347,18 +347,13 @@ public final class Archive {
     func openSegment(_ row: DataStore.SegmentRow, key: SecretKey, zstd: Zstd, channelName: String? = nil) throws -> Segment {
         let place = "channel \(channelName ?? "#\(row.cno)"), bucket \(scheme.label(of: row.bucket))"
         let ad = Envelope.associatedData(.segment, archiveID: archiveID, row.cno, row.bucket, row.messages)
-        guard let (header, compressed) = AEAD.open(row.body, ad: ad, key: key) else {
-            throw LetheError(.integrity, "\(place): ciphertext does not authenticate (tampered, truncated or moved)")
-        }
-        guard header == Envelope.Encoding.zstdSegment.rawValue,
-              var plain = zstd.decompress(compressed, maxSize: Segment.maxBytes)
-        else { throw LetheError(.integrity, "\(place): authenticated but not a valid segment (unknown encoding)") }
-        defer { Sodium.wipe(&plain) }
         do {
-            let seg = try Segment.decode(plain)
-            guard seg.messages.count == row.messages else { throw ByteReader.Malformed() }
-            return seg
-        } catch {
+            return try SealedRecord.openSegment(row.body, ad: ad, key: key, messages: row.messages, zstd: zstd)
+        } catch .notAuthentic {
+            throw LetheError(.integrity, "\(place): ciphertext does not authenticate (tampered, truncated or moved)")
+        } catch .badEncoding {
+            throw LetheError(.integrity, "\(place): authenticated but not a valid segment (unknown encoding)")
+        } catch .malformed {
             throw LetheError(.integrity, "\(place): authenticated but malformed segment")
         }
     }
@@ -370,13 +365,13 @@ public final class Archive {
     }
 
     func openRecord(_ body: [UInt8], ad: [UInt8], key: SecretKey, zstd: Zstd, what: String) throws -> [UInt8] {
-        guard let (header, compressed) = AEAD.open(body, ad: ad, key: key) else {
+        do {
+            return try SealedRecord.openRecord(body, ad: ad, key: key, zstd: zstd)
+        } catch .notAuthentic {
             throw LetheError(.integrity, "\(what): ciphertext does not authenticate (tampered, truncated or moved)")
-        }
-        guard header == Envelope.Encoding.zstdJSON.rawValue, let plain = zstd.decompress(compressed, maxSize: 64 << 20) else {
+        } catch {
             throw LetheError(.integrity, "\(what): authenticated but malformed")
         }
-        return plain
     }
 
     func channelRecordAD(_ cno: Int64) -> [UInt8] { Envelope.associatedData(.channelMeta, archiveID: archiveID, cno) }

@@ -18,6 +18,7 @@ public struct SlackTimestamp: Hashable, Comparable, Sendable, CustomStringConver
         var sec: Int64 = 0
         var intDigits = 0
         while i < utf8.count, utf8[i] >= 48, utf8[i] <= 57 {
+            guard intDigits < 12 else { return nil }  // refused before a 20th digit could overflow
             sec = sec * 10 + Int64(utf8[i] - 48)
             i += 1
             intDigits += 1

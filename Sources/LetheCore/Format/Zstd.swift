@@ -30,13 +30,27 @@ final class Zstd {
 
     func compress(_ input: [UInt8]) -> [UInt8] { input.withUnsafeBytes { compress($0) } }
 
-    /// Decompresses one frame whose declared size is at most `maxSize`; nil on any malformation.
+    /// The most output one input byte can give: a block yields at most 128 KiB and takes at
+    /// least 4 bytes (an RLE block: 3-byte header, 1 byte), whatever the frame header says.
+    static let maxExpansion: UInt64 = 32_768
+
+    /// The content size a frame declares, when it declares one that is at most `maxSize` and
+    /// that its bytes can hold: the output buffer is allocated at this size, and the header is
+    /// only a claim, so a claim over `maxExpansion` times the input's size is refused before
+    /// allocating (a few bytes cannot make lethe allocate `maxSize`).
+    static func plausibleSize(of frame: UnsafeRawBufferPointer, maxSize: Int) -> Int? {
+        guard let base = frame.baseAddress else { return nil }
+        let declared = ZSTD_getFrameContentSize(base, frame.count)
+        guard declared != ZSTD_CONTENTSIZE_UNKNOWN, declared != ZSTD_CONTENTSIZE_ERROR, declared <= UInt64(maxSize),
+              declared <= UInt64(frame.count) * maxExpansion
+        else { return nil }
+        return Int(declared)
+    }
+
+    /// Decompresses one frame whose declared size is plausible (`plausibleSize`); nil on any malformation.
     func decompress(_ input: [UInt8], maxSize: Int) -> [UInt8]? {
         input.withUnsafeBytes { src -> [UInt8]? in
-            guard let base = src.baseAddress else { return nil }
-            let declared = ZSTD_getFrameContentSize(base, src.count)
-            guard declared != ZSTD_CONTENTSIZE_UNKNOWN, declared != ZSTD_CONTENTSIZE_ERROR, declared <= UInt64(maxSize) else { return nil }
-            let size = Int(declared)
+            guard let base = src.baseAddress, let size = Zstd.plausibleSize(of: src, maxSize: maxSize) else { return nil }
             var out = [UInt8](repeating: 0, count: size)
             let n = out.withUnsafeMutableBytes { o in
                 ZSTD_decompressDCtx(dctx, o.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!, size, base, src.count)

@@ -46,10 +46,15 @@ public struct RetentionPolicy: Sendable {
             throw LetheError(.policyInvalid, "\(file): cannot read the policy file",
                              hint: "check the path given to --policy")
         }
-        guard data.count <= maximumFileSize else {
+        return try parse(contents: [UInt8](data), file: file)
+    }
+
+    /// Parses a policy file's bytes: refuses files over `maximumFileSize` or not UTF-8, then `parse(yaml:file:)`.
+    public static func parse(contents bytes: [UInt8], file: String) throws -> RetentionPolicy {
+        guard bytes.count <= maximumFileSize else {
             throw LetheError(.policyInvalid, "\(file): policy file larger than \(maximumFileSize) bytes")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
             throw LetheError(.policyInvalid, "\(file): policy file is not UTF-8")
         }
         return try parse(yaml: text, file: file)
