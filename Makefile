@@ -10,9 +10,9 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: deps build demo test clean
 
 deps:
-	@if ! pkg-config --exists libsodium libzstd sqlite3 2>/dev/null; then \
+	@if ! pkg-config --exists libsodium libzstd sqlite3 zlib 2>/dev/null; then \
 	  echo "installing libsodium-dev libzstd-dev libsqlite3-dev"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev pkg-config; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev zlib1g-dev pkg-config; \
 	fi
 
 # --static-swift-stdlib links the Swift runtime and Foundation into the binary: it runs on a

@@ -21,13 +21,13 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         .target(
             name: "LetheCore",
             dependencies: [
-                "CSodium", "CZstd", "CSQLite",
+                "CSodium", "CZstd", "CSQLite", "CDeflate",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .executableTarget(
             name: "lethe",
@@ -47,8 +47,8 @@ let package = Package(
             name: "LetheFuzzTargets",
             dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(name: "lethe-fuzz", dependencies: ["LetheFuzzTargets"]),
-        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore"]),
+        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "LetheFuzzTests", dependencies: ["LetheFuzzTargets"]),
-        .testTarget(name: "LetheCLITests", dependencies: ["LetheCore"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

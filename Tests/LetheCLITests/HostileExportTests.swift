@@ -133,6 +133,23 @@ import ZIPFoundation
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("evil").path))
     }
 
+    /// Found by the export-reader fuzz target: a zip whose deflate data runs past the end of the
+    /// file made the zip library spin forever. Now one line, at once, and the archive untouched.
+    @Test func deflateDataRunningPastTheFileFailsAtOnce() throws {
+        let root = Harness.tempDir("hostile-deflate")
+        let input = try Data(contentsOf: Harness.packageRoot.appendingPathComponent("Tests/FuzzCorpus/export-reader/regress-zip-deflate-runs-past-eof"))
+        let zipURL = root.appendingPathComponent("past-eof.zip")
+        try input.dropFirst().write(to: zipURL)  // the first byte picks the fuzz target's mode (zip)
+        let a = try Harness.makeArchive("hostile-deflate")
+        let before = Harness.snapshot(a.dir)
+        let started = Date()
+        let r = try Harness.run(["import", zipURL.path], env: a.env)
+        #expect(Date().timeIntervalSince(started) < 10, "no hang")
+        #expect(r.status == 9, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("lethe: error: past-eof.zip: general/2024-01-01.json: deflate data ends before its stream does"), "\(r.stderr)")
+        #expect(Harness.snapshot(a.dir) == before)
+    }
+
     /// Folders are read by the same bounded reader: a 100 MB string fails on the string limit.
     @Test func hugeStringInAFolderExportFails() throws {
         let root = Harness.tempDir("hostile-folder")

@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// A Slack export zip, read in place (nothing is ever extracted to disk).
 ///
@@ -13,11 +12,9 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
     public let displayName: String
     public let entries: [String]
     public let listingWarnings: [ImportWarning]
-    private let archive: ZIPFoundation.Archive
-    private let byPath: [String: Entry]
+    private let zip: ZipReader
+    private let byPath: [String: ZipReader.Entry]
     private let budget: ReadBudget
-    /// ZIPFoundation's `Archive` reads through one `FILE*`: one reader at a time.
-    private let lock = NSLock()
 
     /// Uncompressed size above which the compression ratio is checked.
     static let ratioThreshold = 1 << 20
@@ -26,14 +23,14 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         displayName = url.lastPathComponent
         budget = ReadBudget(limits: limits)
         do {
-            archive = try ZIPFoundation.Archive(url: url, accessMode: .read)
+            zip = try ZipReader(path: url.path)
         } catch {
             throw LetheError(.badInput, "\(url.lastPathComponent): not a readable zip archive (\(error))")
         }
         var entries: [String] = []
-        var byPath: [String: Entry] = [:]
+        var byPath: [String: ZipReader.Entry] = [:]
         var warnings: [ImportWarning] = []
-        for entry in archive {
+        for entry in zip.entries {
             let name = ZipSource.decodeName(entry)
             switch ExportPath.classify(name) {
             case .ignore:
@@ -41,9 +38,9 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
             case .refuse(let reason):
                 warnings.append(ImportWarning(file: ZipSource.printable(name), reason: "\(reason), skipped"))
             case .file(let path):
-                if entry.type == .symlink {
+                if entry.isSymlink {
                     warnings.append(ImportWarning(file: path, reason: "symbolic link entry, skipped"))
-                } else if entry.type == .directory {
+                } else if entry.isDirectory {
                     continue
                 } else if byPath[path] != nil {
                     warnings.append(ImportWarning(file: path, reason: "duplicate entry name, the first one is used"))
@@ -59,12 +56,9 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
     }
 
     /// UTF-8 when the name bytes are valid UTF-8 (flag or not), else CP437.
-    static func decodeName(_ entry: Entry) -> String {
-        let utf8 = entry.path(using: .utf8)
-        if !utf8.isEmpty { return utf8 }
-        // Latin-1 maps each byte to the scalar of the same value: recover the raw bytes.
-        let latin1 = entry.path(using: .isoLatin1)
-        return CP437.decode(latin1.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+    static func decodeName(_ entry: ZipReader.Entry) -> String {
+        if let utf8 = String(validating: entry.nameBytes, as: UTF8.self) { return utf8 }
+        return CP437.decode(entry.nameBytes)
     }
 
     /// A name safe to print: control characters replaced.
@@ -83,24 +77,24 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         var bytes: [UInt8] = []
         // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
         bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(cap, 64 << 20)))))
-        var limitError: LetheError?
-        lock.lock()
-        defer { lock.unlock() }
+        // Judge the declared sizes before inflating anything.
+        if entry.uncompressedSize > UInt64(ZipSource.ratioThreshold), entry.uncompressedSize / compressed > UInt64(maxRatio) {
+            throw LetheError(.badInput, "\(displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
+        }
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+            try zip.read(entry) { chunk in
                 bytes.append(contentsOf: chunk)
                 if bytes.count > cap {
-                    limitError = LetheError(.badInput, "\(self.displayName): \(path): uncompressed size over the limit of \(cap) bytes")
+                    throw LetheError(.badInput, "\(self.displayName): \(path): uncompressed size over the limit of \(cap) bytes")
                 } else if bytes.count > ZipSource.ratioThreshold, UInt64(bytes.count) / compressed > UInt64(maxRatio) {
-                    limitError = LetheError(.badInput, "\(self.displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
+                    throw LetheError(.badInput, "\(self.displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
                 }
-                if let limitError { throw limitError }
                 try self.budget.charge(chunk.count, entry: path, source: self.displayName)
             }
+        } catch let error as LetheError {
+            throw error
         } catch {
-            if let limitError { throw limitError }
-            if let lethe = error as? LetheError { throw lethe }
-            throw LetheError(.badInput, "\(displayName): not a readable zip archive (\(path): \(error))")
+            throw LetheError(.badInput, "\(displayName): \(path): \(error)")
         }
         return bytes
     }
