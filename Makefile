@@ -77,7 +77,8 @@ bench-quick: deps
 
 # Fuzzing (docs/SECURITY.md, "Fuzzing"): libFuzzer + AddressSanitizer on each target in turn,
 # FUZZ_SECONDS each, starting from Tests/FuzzCorpus/<target>/ copied into FUZZ_DIR (the
-# repository's corpus is never written). Crash inputs land in FUZZ_DIR/<target>/artifacts/.
+# repository's corpus is never written). Crash inputs land in FUZZ_DIR/<target>/artifacts/,
+# emptied when that target's run starts (so the count printed is this run's).
 #   make fuzz                                          every target, 60 s each
 #   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=policy-parser
 # Replay a crash: swift build --product lethe-fuzz && .build/debug/lethe-fuzz <target> FILE
@@ -99,7 +100,7 @@ fuzz: deps
 	$(SWIFT) build $(FUZZ_BUILD)
 	@F="$$($(SWIFT) build $(FUZZ_BUILD) --show-bin-path)/lethe-fuzz"; failed=""; \
 	for t in $(FUZZ_TARGETS); do \
-	  d="$(FUZZ_DIR)/$$t"; mkdir -p "$$d/corpus" "$$d/artifacts"; cp Tests/FuzzCorpus/$$t/* "$$d/corpus/"; \
+	  d="$(FUZZ_DIR)/$$t"; rm -rf "$$d/artifacts"; mkdir -p "$$d/corpus" "$$d/artifacts"; cp Tests/FuzzCorpus/$$t/* "$$d/corpus/"; \
 	  echo "== $$t: $(FUZZ_SECONDS) s (log $$d/log)"; \
 	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 LETHE_FUZZ_TARGET=$$t "$$F" $(FUZZ_OPTIONS) -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix="$$d/artifacts/" "$$d/corpus" > "$$d/log" 2>&1 || failed="$$failed $$t"; \
