@@ -85,6 +85,8 @@ final class ZipReader: @unchecked Sendable {
                 try emit(try pread(dataStart + at, Int(n)))
                 at += n
             }
+        case 8 where entry.compressedSize == 0 && entry.uncompressedSize == 0:
+            break  // an empty file some writers store as "deflated" with no bytes at all
         case 8:
             try inflate(from: dataStart, count: entry.compressedSize, chunkSize: Int(chunkSize), emit: emit)
         default:
