@@ -153,9 +153,10 @@ import Testing
         let rounds = 20
         var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0
         var outcomes: [String] = []
-        for round in 0..<rounds {
-            let c = cases[round % cases.count]
-            let dir = root.appendingPathComponent("round\(round)")
+        /// One kill of `c` on a fresh copy of the base archive, then every check; true when the
+        /// kill landed inside the keys.db write transaction (a journal was left behind).
+        func play(_ round: Int, _ c: Case, attempt: Int) throws -> Bool {
+            let dir = root.appendingPathComponent("round\(round)-\(attempt)")
             try FileManager.default.copyItem(at: base.dir, to: dir)
             // Rounds 0–3, 8–11: between 30 % and 100 % of an uninterrupted run, so they land while it
             // unlocks or derives the new key (Argon2). Rounds 4–7, 12–15: 0–3 ms after keys.db-journal
@@ -212,6 +213,15 @@ import Testing
             #expect(finalSlots == c.after, "\(what): after the re-run: \(finalSlots ?? [])")
             let afterOpens = try run(["stats"], c.onlyAfter(round).isEmpty ? opener : c.onlyAfter(round), dir)
             #expect(afterOpens.status == 0, "\(what): the new state opens: \(afterOpens.stderr)")
+            return header != nil
+        }
+        for round in 0..<rounds {
+            let c = cases[round % cases.count]
+            // A kill aimed at the transaction can still miss its few milliseconds on a busy
+            // machine: such a round is played again, on a fresh copy, up to three more times.
+            let aimedAtJournal = (round / cases.count) % 2 == 1 && round < 16
+            var attempt = 0
+            while try !play(round, c, attempt: attempt) && aimedAtJournal && attempt < 3 { attempt += 1 }
         }
         print("KeyCrashTests: uninterrupted runs \(duration.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value)) s" }.joined(separator: ", "))")
         print("KeyCrashTests: \(killedMidRun) of \(rounds) kills landed mid-run; \(inTransaction) inside the keys.db transaction (\(hotJournals) while committing: a hot journal), \(committedBeforeKill) after the commit")

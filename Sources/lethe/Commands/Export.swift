@@ -7,9 +7,7 @@ struct Export: ParsableCommand {
         commandName: "export",
         abstract: "Decrypt the archive back into a Slack-format export folder.",
         discussion: """
-            Writes users.json, channels.json, groups.json, dms.json, mpims.json and one
-            <folder>/<YYYY-MM-DD>.json per conversation and day, each message in the day file
-            it was imported from, in ts order. The output is plaintext: treat it accordingly.
+            Writes users.json, channels.json, groups.json, dms.json, mpims.json and one <folder>/<YYYY-MM-DD>.json per conversation and day, each message in the day file it was imported from, in ts order. The output is plaintext: treat it accordingly.
             """)
 
     @OptionGroup var archiveOptions: ArchiveOptions

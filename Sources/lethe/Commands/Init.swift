@@ -7,12 +7,9 @@ struct Init: ParsableCommand {
         commandName: "init",
         abstract: "Create a new, empty archive.",
         discussion: """
-            The archive gets a passphrase slot (from LETHE_PASSPHRASE, --passphrase-file or a
-            prompt) and/or a key-file slot (--key-file FILE: made if missing, used if it exists).
-            Either one unlocks the archive. Keep keys.db with your key backups: see docs/SECURITY.md.
+            The archive gets a passphrase slot (from LETHE_PASSPHRASE, --passphrase-file or a prompt) and/or a key-file slot (--key-file FILE: made if missing, used if it exists). Either one unlocks the archive. Keep keys.db with your key backups: see docs/SECURITY.md.
 
-            --bucket sets the retention granularity for good: a bucket is shredded only when
-            every message it can hold has expired. Day is the default and the finest.
+            --bucket sets the retention granularity for good: a bucket is shredded only when every message it can hold has expired. Day is the default and the finest.
             """)
 
     @OptionGroup var archiveOptions: ArchiveOptions

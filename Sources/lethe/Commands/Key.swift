@@ -7,10 +7,7 @@ struct Key: ParsableCommand {
         commandName: "key",
         abstract: "Manage the ways to open the archive (key slots).",
         discussion: """
-            Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file.
-            Changing slots rewraps that key only; no message is re-encrypted. Copies of keys.db
-            taken earlier still hold the old slots: see the backup rule in docs/SECURITY.md.
-            New passphrases come from LETHE_NEW_PASSPHRASE, --new-passphrase-file, or a prompt.
+            Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file. Changing slots rewraps that key only; no message is re-encrypted. Copies of keys.db taken earlier still hold the old slots: see the backup rule in docs/SECURITY.md. New passphrases come from LETHE_NEW_PASSPHRASE, --new-passphrase-file, or a prompt.
             """,
         subcommands: [List.self, AddPassphrase.self, AddKeyFile.self, ChangePassphrase.self, Remove.self])
 

@@ -13,9 +13,7 @@ struct Policy: ParsableCommand {
             commandName: "check",
             abstract: "Validate a policy file and show its rules.",
             discussion: """
-                Exits 6 with file:line:column and a reason when the policy is invalid. With an
-                archive (--archive or LETHE_ARCHIVE) and a secret, also prints for every channel the
-                rule that governs it, its keep, and every rule that matched. Changes nothing.
+                Exits 6 with file:line:column and a reason when the policy is invalid. With an archive (--archive or LETHE_ARCHIVE) and a secret, also prints for every channel the rule that governs it, its keep, and every rule that matched. Changes nothing.
                 """)
 
         @Argument(help: ArgumentHelp("The policy file (YAML).", valueName: "file"))

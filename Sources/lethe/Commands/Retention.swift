@@ -7,11 +7,10 @@ struct Retention: ParsableCommand {
         commandName: "retention",
         abstract: "Plan or apply a retention policy (crypto-shredding).",
         discussion: """
-            `plan` shows exactly what `apply` would shred and changes nothing. `apply` destroys
-            the keys of expired buckets (legal holds always win), deletes their ciphertext,
-            leaves tombstones so no later import brings them back, and appends one entry to
-            the audit chain. Both take --now to make a run reproducible. Shredding cannot be undone.
-            Nightly, from cron:  lethe retention apply --policy /etc/lethe/policy.yml --key-file /etc/lethe/key
+            `plan` shows exactly what `apply` would shred and changes nothing. `apply` destroys the keys of expired buckets (legal holds always win), deletes their ciphertext, leaves tombstones so no later import brings them back, and appends one entry to the audit chain. Both take --now to make a run reproducible. Shredding cannot be undone.
+
+            Nightly, from cron:
+              lethe retention apply --policy /etc/lethe/policy.yml --key-file /etc/lethe/key
             """,
         subcommands: [Plan.self, Apply.self])
 

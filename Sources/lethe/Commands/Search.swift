@@ -7,15 +7,13 @@ struct Search: ParsableCommand {
         commandName: "search",
         abstract: "Search the archive, with Slack's query syntax.",
         discussion: """
-            Words must all match, as whole words, ignoring case and accents; a trailing * matches
-            a prefix. "exact phrase", -word and -"phrase" exclude. Modifiers, as in Slack:
+            Words must all match, as whole words, ignoring case and accents; a trailing * matches a prefix. "exact phrase", -word and -"phrase" exclude. Modifiers, as in Slack:
               from:@alice  from:U123      in:#channel  in:@bob (the DM with bob)
               before:2024-04-01  after:2024-03-01  on:2024-03-05  during:2024-03 (or 2024)
               is:thread  has:file  has:reaction
-            Results are newest first (--sort relevance ranks by matched words). On a terminal,
-            matches are highlighted; --json prints one object per result line.
+            Results are newest first (--sort relevance ranks by matched words). On a terminal, matches are highlighted; --json prints one object per result line.
             Examples:
-              lethe search 'deploy from:@alice in:#eng-deploys after:2024-03-01 before:2024-04-01'
+              lethe search 'deploy from:@alice in:#eng-deploys during:2024-03'
               lethe search '"exact phrase" -draft' --limit 20
             """)
 
