@@ -151,11 +151,12 @@ import Testing
 
         var rng = KillClock(seed: 0x6b65_7973)
         let rounds = 20
-        var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0
+        var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0, plays = 0
         var outcomes: [String] = []
         /// One kill of `c` on a fresh copy of the base archive, then every check; true when the
         /// kill landed inside the keys.db write transaction (a journal was left behind).
         func play(_ round: Int, _ c: Case, attempt: Int) throws -> Bool {
+            plays += 1
             let dir = root.appendingPathComponent("round\(round)-\(attempt)")
             try FileManager.default.copyItem(at: base.dir, to: dir)
             // Rounds 0–3, 8–11: between 30 % and 100 % of an uninterrupted run, so they land while it
@@ -224,7 +225,7 @@ import Testing
             while try !play(round, c, attempt: attempt) && aimedAtJournal && attempt < 3 { attempt += 1 }
         }
         print("KeyCrashTests: uninterrupted runs \(duration.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value)) s" }.joined(separator: ", "))")
-        print("KeyCrashTests: \(killedMidRun) of \(rounds) kills landed mid-run; \(inTransaction) inside the keys.db transaction (\(hotJournals) while committing: a hot journal), \(committedBeforeKill) after the commit")
+        print("KeyCrashTests: \(killedMidRun) of \(plays) kills (\(rounds) rounds, \(plays - rounds) replayed) landed mid-run; \(inTransaction) inside the keys.db transaction (\(hotJournals) while committing: a hot journal), \(committedBeforeKill) after the commit")
         print("KeyCrashTests: rounds \(outcomes.joined(separator: " "))")
         // With CrashTests (≥ 5) and ApplyCrashTests (≥ 3): at least 20 kills that land mid-run.
         #expect(killedMidRun >= 12, "most kills land while the key command runs (\(killedMidRun) of \(rounds))")
