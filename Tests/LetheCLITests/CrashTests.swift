@@ -149,7 +149,7 @@ import Testing
             }
         }
 
-        var rng = KillClock(seed: 0x6b65_7973)
+        var rng = SplitMix64(seed: 0x6b65_7973)
         let rounds = 20
         var killedMidRun = 0, committedBeforeKill = 0, inTransaction = 0, hotJournals = 0, plays = 0
         var outcomes: [String] = []
@@ -233,17 +233,3 @@ import Testing
     }
 }
 
-/// A seeded generator for kill delays: reproducible runs.
-struct KillClock {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

@@ -9,14 +9,8 @@ enum SyntheticExport {
     static func write(to root: URL, channels: Int, days: Int, perDay: Int, seed: UInt64 = 1) throws -> Int {
         let fm = FileManager.default
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
-        var rng = seed
-        func next() -> UInt64 {
-            rng &+= 0x9E37_79B9_7F4A_7C15
-            var z = rng
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: seed)
+        func next() -> UInt64 { rng.next() }
         let words = ["deploy", "budget", "review", "lunch", "incident", "release", "café", "東京", "привет", "data", "ship", "meeting"]
         var chans: [String] = []
         var users: [String] = []
@@ -77,4 +71,19 @@ struct ShredScenario {
         #expect(try Harness.run(["import", export.path], env: archive.env).status == 0)
         plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: archive.env).json ?? [:]
     }
+}
+
+/// SplitMix64: the tests' seeded generator (export contents, kill delays), so runs reproduce.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
