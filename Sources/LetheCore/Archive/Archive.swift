@@ -303,10 +303,9 @@ public final class Archive {
     /// absence: keys.db older than data.db, or a deleted row. Reading on would hide messages.
     func readableBucketKey(cno: Int64, bucket: Int64, channel: String) throws -> SecretKey? {
         if let key = try bucketKey(cno: cno, bucket: bucket) { return key }
-        if pendingPurges == nil {
-            pendingPurges = Set(try keystore.pendingPurges().map { [$0.cno, $0.bucket] })
-        }
-        if pendingPurges!.contains([cno, bucket]) || pendingPurges!.contains([cno, Envelope.wholeChannel]) { return nil }
+        let pending = try pendingPurges ?? Set(keystore.pendingPurges().map { [$0.cno, $0.bucket] })
+        pendingPurges = pending
+        if pending.contains([cno, bucket]) || pending.contains([cno, Envelope.wholeChannel]) { return nil }
         throw missingBucketKey(channel: channel, bucket: bucket)
     }
 

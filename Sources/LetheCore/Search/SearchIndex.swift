@@ -197,36 +197,25 @@ extension IndexTerms {
     /// Non-ASCII text returns true and is left to the matcher.
     static func mayMatch(_ m: MessageFields, groups: [[String]]) -> Bool {
         guard !groups.isEmpty else { return true }
+        func isPseudo(_ term: String) -> Bool { term.utf8.contains(UInt8(ascii: ":")) }
+        var pseudo: Set<String>?
+        func hasPseudo(_ term: String) -> Bool {
+            if pseudo == nil { pseudo = Set(Tokenizer.pseudoTerms(of: m)) }
+            return pseudo!.contains(term)
+        }
         // Groups of pseudo-terms only (from:, is:thread, has:…) first: they need no text, and
         // a query naming an author rejects most messages here, before any markup is rendered.
-        var pseudo: Set<String>?
-        var wordGroups = 0
-        for group in groups {
-            guard group.allSatisfy({ $0.utf8.contains(UInt8(ascii: ":")) }) else {
-                wordGroups += 1
-                continue
-            }
-            if pseudo == nil { pseudo = Set(Tokenizer.pseudoTerms(of: m)) }
-            if !group.contains(where: { pseudo!.contains($0) }) { return false }
+        for group in groups where group.allSatisfy(isPseudo) {
+            guard group.contains(where: hasPseudo) else { return false }
         }
-        guard wordGroups > 0 else { return true }
+        guard groups.contains(where: { !$0.allSatisfy(isPseudo) }) else { return true }
         var text = m.text
         let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
         if hasMarkup { text = m.searchableText }
         return text.withUTF8 { buf -> Bool in
             guard buf.allSatisfy({ $0 < 0x80 }) else { return true }
-            for group in groups {
-                var found = false
-                for term in group {
-                    if term.utf8.contains(UInt8(ascii: ":")) {
-                        if pseudo == nil { pseudo = Set(Tokenizer.pseudoTerms(of: m)) }
-                        if pseudo?.contains(term) == true { found = true; break }
-                    } else if containsWord(buf, term) {
-                        found = true
-                        break
-                    }
-                }
-                if !found { return false }
+            for group in groups where !group.allSatisfy(isPseudo) {
+                guard group.contains(where: { isPseudo($0) ? hasPseudo($0) : containsWord(buf, $0) }) else { return false }
             }
             return true
         }

@@ -71,24 +71,20 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         let cap = min(maxBytes, budget.limits.maxFileBytes)
         let maxRatio = budget.limits.maxCompressionRatio
         let compressed = max(entry.compressedSize, 1)
-        if entry.uncompressedSize > UInt64(cap) {
-            throw LetheError(.badInput, "\(displayName): \(path): uncompressed size over the limit of \(cap) bytes")
-        }
+        let name = displayName
+        func tooBig() -> LetheError { LetheError(.badInput, "\(name): \(path): uncompressed size over the limit of \(cap) bytes") }
+        func bomb() -> LetheError { LetheError(.badInput, "\(name): \(path): compression ratio over \(maxRatio):1 (zip bomb?)") }
+        // Judge the declared sizes before inflating anything, then the bytes as they really arrive.
+        if entry.uncompressedSize > UInt64(cap) { throw tooBig() }
+        if entry.uncompressedSize > UInt64(ZipSource.ratioThreshold), entry.uncompressedSize / compressed > UInt64(maxRatio) { throw bomb() }
         var bytes: [UInt8] = []
         // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
         bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(cap, 64 << 20)))))
-        // Judge the declared sizes before inflating anything.
-        if entry.uncompressedSize > UInt64(ZipSource.ratioThreshold), entry.uncompressedSize / compressed > UInt64(maxRatio) {
-            throw LetheError(.badInput, "\(displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
-        }
         do {
             try zip.read(entry) { chunk in
                 bytes.append(contentsOf: chunk)
-                if bytes.count > cap {
-                    throw LetheError(.badInput, "\(self.displayName): \(path): uncompressed size over the limit of \(cap) bytes")
-                } else if bytes.count > ZipSource.ratioThreshold, UInt64(bytes.count) / compressed > UInt64(maxRatio) {
-                    throw LetheError(.badInput, "\(self.displayName): \(path): compression ratio over \(maxRatio):1 (zip bomb?)")
-                }
+                if bytes.count > cap { throw tooBig() }
+                if bytes.count > ZipSource.ratioThreshold, UInt64(bytes.count) / compressed > UInt64(maxRatio) { throw bomb() }
                 try self.budget.charge(chunk.count, entry: path, source: self.displayName)
             }
         } catch let error as LetheError {
