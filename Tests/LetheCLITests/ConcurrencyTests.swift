@@ -80,7 +80,7 @@ import Testing
         importer.waitUntilExit()
         #expect(importer.terminationStatus == 0)
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect(apply.json?["messages"] as? Int == shredded, "the whole import was there to shred: \(apply.stdout)")
+        #expect((apply.json?["result"] as? [String: Any])?["messages"] as? Int == shredded, "the whole import was there to shred: \(apply.stdout)")
         let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: env).json
         #expect(stats?["messages"] as? Int == total - shredded, "nothing lost, nothing left that should be gone")
         #expect(try Harness.run(["verify", "--key-file", a.keyFile.path], env: env).status == 0)

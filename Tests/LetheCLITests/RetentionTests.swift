@@ -129,7 +129,7 @@ import Testing
 
         // A second apply at the same instant has nothing left to do.
         let again = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: a.env)
-        #expect(again.json?["buckets"] as? Int == 0)
+        #expect((again.json?["plan"] as? [String: Any])?["buckets"] as? Int == 0)
 
         // Re-importing the old export resurrects nothing.
         let re = try Harness.run(["import", "--json", export.path], env: a.env)
@@ -226,7 +226,7 @@ import Testing
         #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
         let apply = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", "2025-01-01", "--json"], env: a.env)
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect(apply.json?["buckets"] as? Int == 10)
+        #expect((apply.json?["plan"] as? [String: Any])?["buckets"] as? Int == 10)
         #expect(try Harness.run(["stats", "--json"], env: a.env).json?["channels"] as? Int == 2)
         let re = try Harness.run(["import", "--json", export.path], env: a.env).json ?? [:]
         #expect(re["messages_skipped_shredded"] as? Int == 30)

@@ -44,6 +44,34 @@ func key(_ range: Range<UInt8>) -> SecretKey { Array(range).withUnsafeBytes { Se
 @Suite struct CryptoTamperTests {
     let archiveID = Sodium.randomBytes(16)
 
+    /// Format 2 (docs/FORMAT.md §9): computed with Python's hashlib (keyed BLAKE2b-256 is libsodium's generichash).
+    @Test func formatTwoIntegrityVectors() {
+        let mk = key(0..<32)
+        let ik = IntegrityKey(masterKey: mk)
+        #expect(ik.key.withUnsafeBytes { hex(Array($0)) } == "c0cc11bf315dd7725104ae41c92e5dcb13afc8a0b3a39d74287dc3fa030af104")
+        let tag = Array(UInt8(0x80)..<0xa0)
+        #expect(hex(ik.tombstoneMAC(tag: tag, bucket: 19844, shreddedAt: 1764547200, rule: "public-2y"))
+                == "15b145a34845524d229efb1cf4524c1650251e701a2884c568c4cd9fde41c742")
+        #expect(hex(ik.pendingPurgeMAC(cno: 1, bucket: 19844)) == "4e52d78f579f3d6ad3a43aead73c8421acc423d46325e3288e30caa85a595abe")
+        let ad = Envelope.channelKeyAD(archiveID: Array(0x60..<0x70), cno: 1, tag: tag, formatVersion: 2)
+        #expect(hex(ad) == "6c657468653103606162636465666768696a6b6c6d6e6f0000000000000001808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
+        #expect(Envelope.channelKeyAD(archiveID: Array(0x60..<0x70), cno: 1, tag: tag, formatVersion: 1).count == 31, "format 1: no tag")
+    }
+
+    @Test func manifestRoundTripsAndRejectsMalformed() throws {
+        var d = RowSetDigest()
+        d.add([UInt8](repeating: 7, count: 32))
+        let m = Manifest(formatVersion: 2, scheme: .week, createdAt: 1_700_000_000, nextChannelNumber: 12, tombstones: d,
+                         pendingPurges: RowSetDigest(), auditSeq: 3, auditHead: [UInt8](repeating: 9, count: 32))
+        #expect(try Manifest.decode(m.encoded()) == m)
+        var bad = m.encoded()
+        bad.removeLast()
+        #expect(throws: (any Error).self) { try Manifest.decode(bad) }
+        var twice = d
+        twice.remove([UInt8](repeating: 7, count: 32))
+        #expect(twice == RowSetDigest(), "adding then removing a row's MAC leaves the empty digest")
+    }
+
     @Test func everyFlippedBitIsRejected() {
         let k = SecretKey.random()
         let ad = Envelope.associatedData(.segment, archiveID: archiveID, 3, 100, 2)

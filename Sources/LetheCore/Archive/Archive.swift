@@ -11,13 +11,27 @@ public final class Archive {
 
     public let directory: URL
     public let mode: Mode
-    public let scheme: BucketScheme
+    /// The bucket scheme, as the authenticated manifest says (docs/FORMAT.md §2a).
+    public internal(set) var scheme: BucketScheme
+    /// The archive's format version (after any upgrade this open did).
+    public internal(set) var formatVersion: Int64
     let archiveID: [UInt8]
     let keystore: Keystore
     let data: DataStore
     let masterKey: SecretKey
     let tagKey: SecretKey
+    let integrityKey: IntegrityKey
     let directoryKey: SecretKey
+    /// The keystore's authenticated state, kept current by every keystore write of this process.
+    var manifest: Manifest!
+    /// The manifest as it was when the import's transaction began (restored on rollback).
+    var manifestAtBegin: Manifest?
+    /// Keystore values that do not match the manifest, found at open (empty when intact).
+    /// Readers read on with a warning; commands that write refuse (see `requireIntact`).
+    public internal(set) var integrityProblems: [String] = []
+    /// Records that could not be read during this run (damaged, or their key missing); the
+    /// work went on without them. Commands name them and exit 8 at the end.
+    public internal(set) var damaged: [DamagedRecord] = []
     private var channelKeyCache: [Int64: SecretKey] = [:]
     /// Shreds begun but not finished, (cno, bucket) pairs, loaded when first needed.
     private var pendingPurges: Set<[Int64]>?
@@ -27,17 +41,19 @@ public final class Archive {
 
     public var archiveIDHex: String { archiveID.map { String(format: "%02x", $0) }.joined() }
 
-    private init(directory: URL, mode: Mode, scheme: BucketScheme, archiveID: [UInt8], keystore: Keystore, data: DataStore,
+    private init(directory: URL, mode: Mode, scheme: BucketScheme, formatVersion: Int64, archiveID: [UInt8], keystore: Keystore, data: DataStore,
                  masterKey: SecretKey, lock: ArchiveLock) throws {
         self.directory = directory
         self.mode = mode
         self.scheme = scheme
+        self.formatVersion = formatVersion
         self.archiveID = archiveID
         self.keystore = keystore
         self.data = data
         self.masterKey = masterKey
         self.lock = lock
         self.tagKey = KDF.subkey(of: masterKey, context: "tags")
+        self.integrityKey = IntegrityKey(masterKey: masterKey)
         guard let wrappedDK = try keystore.archiveKey("directory"),
               let dk = AEAD.unwrap(wrappedDK, under: masterKey, ad: Envelope.associatedData(.directoryKey, archiveID: archiveID))
         else { throw LetheError(.integrity, "keys.db: the directory key does not authenticate") }
@@ -103,6 +119,11 @@ public final class Archive {
                 if let passphrase = credentials.passphrase {
                     try addPassphraseSlot(ks, archiveID: archiveID, masterKey: masterKey, passphrase: passphrase, profile: options.kdf, now: now)
                 }
+                try ks.setMeta("next_cno", Array("1".utf8))
+                let manifest = Manifest(formatVersion: Schema.formatVersion, scheme: options.scheme, createdAt: now, nextChannelNumber: 1,
+                                        tombstones: RowSetDigest(), pendingPurges: RowSetDigest(), auditSeq: 0,
+                                        auditHead: [UInt8](repeating: 0, count: 32))
+                try storeManifest(manifest, in: ks, archiveID: archiveID, integrityKey: IntegrityKey(masterKey: masterKey))
             }
         }
         guard rename(tmpPath, keysPath) == 0 else {
@@ -163,27 +184,41 @@ public final class Archive {
         let hotJournal = fm.fileExists(atPath: keysPath + "-journal")
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
-        let (archiveID, scheme) = try readHeader(keystore, path: keysPath)
+        let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
         let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
         let hasPending = try !keystore.pendingPurges().isEmpty
         // End the read: a statement left unreset keeps a shared lock on keys.db, and a
         // process waiting for the archive lock below must not block the holder's commit.
         keysDB.resetAll()
 
-        // 2. Lock, then open for real. A reader that finds an interrupted shred
-        //    finishes it when it can have the lock to itself.
-        let recover = mode == .read && hasPending
+        // 2. Lock, then open for real. A reader that finds an interrupted shred, or an
+        //    archive of an older format, finishes the shred or upgrades the archive when it
+        //    can have the lock to itself.
+        let needsUpgrade = version < Schema.formatVersion
+        let recover = mode == .read && (hasPending || needsUpgrade)
         let lock: ArchiveLock
         var writable = mode == .write
-        if recover, let exclusive = try? ArchiveLock(directory: directory, mode: .exclusive, command: command + " (finishing a shred)", waitSeconds: 0) {
+        let why = needsUpgrade ? " (upgrading the archive to format \(Schema.formatVersion))" : " (finishing a shred)"
+        if recover, let exclusive = try? ArchiveLock(directory: directory, mode: .exclusive, command: command + why, waitSeconds: 0) {
             lock = exclusive
             writable = true
         } else {
             lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
         }
+        if needsUpgrade && !writable {
+            throw LetheError(.locked, "\(keysPath) is in format \(version); the first run of this lethe upgrades it to format \(Schema.formatVersion) and needs the archive to itself, but another lethe process is using it",
+                             hint: "run the command again when the other process is done")
+        }
         if writable && !hotJournal {
             keysDB = try SQLiteDatabase(path: keysPath, options: [.readWrite])
             keystore = try Keystore(db: keysDB)
+        }
+        if writable {
+            // A journal a killed process left: SQLite rolls a hot one back on the first read;
+            // what is left of it (a committed transaction's old pages) is zeroed.
+            _ = try keystore.meta("format_version")
+            keysDB.resetAll()
+            Keystore.scrubJournal(at: keysPath + "-journal")
         }
         let dataDB = try SQLiteDatabase(path: dataPath, options: [.readWrite])
         let data = try DataStore(db: dataDB)
@@ -194,14 +229,21 @@ public final class Archive {
             throw LetheError(.formatTooNew, "\(dataPath) was written by a newer lethe (format \(dataVersion); this lethe reads up to \(Schema.formatVersion))",
                              hint: "upgrade lethe")
         }
+        guard dataVersion >= Schema.oldestFormatVersion, dataVersion <= version || needsUpgrade else {
+            throw LetheError(.integrity, "\(dataPath) says format \(dataVersion), \(keysPath) says \(version): one of them was altered")
+        }
         guard let dataArchiveID = try data.meta("archive_id"), dataArchiveID == archiveID else {
             throw LetheError(.integrity, "\(dataPath) belongs to another archive than \(keysPath)",
                              hint: "data.db and keys.db must come from the same archive")
         }
-        let archive = try Archive(directory: directory, mode: mode, scheme: scheme, archiveID: archiveID, keystore: keystore,
-                                  data: data, masterKey: masterKey, lock: lock)
+        let archive = try Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
+                                  keystore: keystore, data: data, masterKey: masterKey, lock: lock)
         archive.unlockedSlot = slotID
-        if writable {
+        if needsUpgrade { try archive.upgrade() }
+        if dataVersion < archive.formatVersion { try archive.finishDataUpgrade() }
+        try archive.checkManifest(full: writable)
+        if mode == .write { try archive.requireIntact() }
+        if writable && archive.integrityProblems.isEmpty {
             do {
                 try archive.finishPendingPurges()
             } catch let e as LetheError where e.kind == .noSpace && mode == .read {
@@ -212,7 +254,7 @@ public final class Archive {
         return archive
     }
 
-    private static func readHeader(_ ks: Keystore, path: String) throws -> ([UInt8], BucketScheme) {
+    private static func readHeader(_ ks: Keystore, path: String) throws -> (version: Int64, id: [UInt8], scheme: BucketScheme) {
         let version: Int64?
         do {
             version = try ks.meta("format_version").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
@@ -224,11 +266,14 @@ public final class Archive {
             throw LetheError(.formatTooNew, "\(path) was written by a newer lethe (format \(version); this lethe reads up to \(Schema.formatVersion))",
                              hint: "upgrade lethe; this binary will not touch the archive")
         }
+        guard version >= Schema.oldestFormatVersion else {
+            throw LetheError(.integrity, "\(path): format_version \(version) is not a version lethe ever wrote (altered or damaged)")
+        }
         guard let id = try ks.meta("archive_id"), id.count == 16,
               let schemeName = try ks.meta("bucket_scheme"),
               let scheme = BucketScheme(rawValue: String(decoding: schemeName, as: UTF8.self))
         else { throw LetheError(.integrity, "\(path): archive header is damaged") }
-        return (id, scheme)
+        return (version, id, scheme)
     }
 
     private static func unlock(_ ks: Keystore, archiveID: [UInt8], credentials: Credentials) throws -> (SecretKey, Int64) {
@@ -241,14 +286,24 @@ public final class Archive {
                 }
             }
         }
+        var refused: [String] = []
         if let passphrase = credentials.passphrase {
             for slot in slots where slot.kind == "passphrase" {
                 guard slot.salt.count == KDF.saltBytes else { continue }
+                // Checked before Argon2id runs: limits set to 2^32-1 would make unlock hang for days.
+                guard KDF.acceptableOpsLimit.contains(slot.opsLimit), KDF.acceptableMemLimit.contains(slot.memLimit) else {
+                    refused.append("slot \(slot.id) asks Argon2id for \(slot.opsLimit) passes over \(slot.memLimit >> 20) MiB, outside what lethe ever writes (passes \(KDF.acceptableOpsLimit), memory up to \(KDF.acceptableMemLimit.upperBound >> 20) MiB)")
+                    continue
+                }
                 let kek = try KDF.argon2id(passphrase: passphrase, salt: slot.salt, opsLimit: slot.opsLimit, memLimit: slot.memLimit)
                 if let mk = AEAD.unwrap(slot.wrapped, under: kek, ad: Envelope.associatedData(.slot, archiveID: archiveID, slot.id)) {
                     return (mk, slot.id)
                 }
             }
+        }
+        if !refused.isEmpty {
+            throw LetheError(.integrity, "keys.db: " + refused.joined(separator: "; ") + ": the slot was altered",
+                             hint: "open the archive with another slot (a key file), or restore keys.db from a backup")
         }
         let what: String
         switch (credentials.passphrase != nil, credentials.keyFile != nil) {
@@ -271,8 +326,8 @@ public final class Archive {
         guard let row = try keystore.channelKey(cno: cno) else {
             throw LetheError(.integrity, "channel #\(cno): its key is missing from keys.db")
         }
-        guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: Envelope.associatedData(.channelKey, archiveID: archiveID, cno)) else {
-            throw LetheError(.integrity, "channel #\(cno): its wrapped key does not authenticate (keys.db tampered or damaged)")
+        guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: channelKeyAD(cno: cno, tag: row.tag)) else {
+            throw LetheError(.integrity, "conversation #\(cno): its wrapped key does not authenticate with its tag (keys.db altered: tags swapped, or the row damaged)")
         }
         channelKeyCache[cno] = key
         return key
@@ -280,14 +335,18 @@ public final class Archive {
 
     func channelKeyCache(remove cno: Int64) { channelKeyCache[cno] = nil }
 
+    func channelKeyAD(cno: Int64, tag: [UInt8]) -> [UInt8] {
+        Envelope.channelKeyAD(archiveID: archiveID, cno: cno, tag: tag, formatVersion: formatVersion)
+    }
+
     /// The channel number and key for a Slack conversation id, creating both on first sight.
     func ensureChannel(slackID: String) throws -> (cno: Int64, tag: [UInt8], created: Bool) {
         let tag = channelTag(slackID)
         if let row = try keystore.channel(tag: tag) { return (row.cno, tag, false) }
         let cno = try keystore.nextChannelNumber()
         let key = SecretKey.random()
-        try keystore.insertChannel(cno: cno, tag: tag, wrapped: AEAD.wrap(key, under: masterKey,
-                                                                         ad: Envelope.associatedData(.channelKey, archiveID: archiveID, cno)))
+        try keystore.insertChannel(cno: cno, tag: tag, wrapped: AEAD.wrap(key, under: masterKey, ad: channelKeyAD(cno: cno, tag: tag)))
+        manifest.nextChannelNumber = cno + 1
         channelKeyCache[cno] = key
         return (cno, tag, true)
     }
@@ -423,7 +482,7 @@ public final class Archive {
             }
         }
         try data.checkpointTruncate()
-        try keystore.db.transaction { try keystore.clearPendingPurges() }
+        try writeKeystore { try clearPendingPurges() }
     }
 
     /// Sizes of the archive's files, by name.

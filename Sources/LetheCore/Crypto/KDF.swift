@@ -24,6 +24,11 @@ public enum KDFProfile: String, CaseIterable, Sendable {
 /// Key derivation: passphrases through Argon2id, high-entropy secrets through BLAKE2b.
 enum KDF {
     static let saltBytes = Int(crypto_pwhash_argon2id_SALTBYTES)
+    /// The Argon2id limits a slot may ask for: what lethe's profiles write, with room above
+    /// (sensitive is 4 passes over 1 GiB). Checked before Argon2id runs, since the limits are
+    /// plaintext in keys.db: 2^32-1 passes would make unlocking hang for days.
+    static let acceptableOpsLimit: ClosedRange<UInt64> = 1...16
+    static let acceptableMemLimit: ClosedRange<UInt64> = 8192...(8 << 30)
 
     /// Argon2id13(passphrase, salt, ops, mem) → 32-byte KEK in guarded memory.
     static func argon2id(passphrase: Secret, salt: [UInt8], opsLimit: UInt64, memLimit: UInt64) throws -> SecretKey {

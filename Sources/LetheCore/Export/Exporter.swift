@@ -36,7 +36,8 @@ public final class Exporter {
             }
         }
         // Written into a hidden sibling and renamed into place at the end: a failed export
-        // (a record that does not authenticate, a full disk) leaves no half export behind.
+        // (a full disk) leaves no half export behind. Records that do not open are left
+        // out and named in `archive.damaged`: the rest is exported.
         let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).lethe-partial-\(getpid())")
         try? fm.removeItem(at: staging)
         try fm.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -60,7 +61,12 @@ public final class Exporter {
         var byKind: [ConversationKind: [[UInt8]]] = [:]
         var channels: [(cno: Int64, conversation: ExportConversation)] = []
         for (cno, _, _) in try archive.keystore.channels() {
-            guard let record = try archive.channelRecord(cno: cno, zstd: zstd) else { continue }
+            let found: ChannelRecord?
+            do { found = try archive.channelRecord(cno: cno, zstd: zstd) } catch let e as LetheError where e.kind == .integrity {
+                archive.noteDamage(channel: "#\(cno)", bucket: nil, e)
+                continue
+            }
+            guard let record = found else { continue }
             byKind[record.conversation.kind, default: []].append(record.conversation.rawJSON)
             channels.append((cno, record.conversation))
         }
@@ -98,8 +104,14 @@ public final class Exporter {
                 written.insert(day)
             }
             try archive.data.forEachSegment(cno: cno) { row in
-                guard let key = try archive.readableBucketKey(cno: cno, bucket: row.bucket, channel: conversation.id) else { return }
-                let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: conversation.id)
+                let segment: Segment
+                do {
+                    guard let key = try archive.readableBucketKey(cno: cno, bucket: row.bucket, channel: conversation.id) else { return }
+                    segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: conversation.id)
+                } catch let e as LetheError where e.kind == .integrity {
+                    archive.noteDamage(channel: conversation.id, bucket: row.bucket, e)  // exported around, named at the end
+                    return
+                }
                 for m in segment.messages { open[m.fileDay, default: []].append(m) }
                 report.messages += segment.messages.count
                 // Slack cuts day files in US Pacific time: a day file never reaches

@@ -15,6 +15,11 @@ struct ByteWriter {
 
     mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
 
+    mutating func i64(_ v: Int64) {
+        let u = UInt64(bitPattern: v)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: u >> UInt64(shift))) }
+    }
+
     /// u32 length, then the bytes.
     mutating func data(_ d: [UInt8]) {
         u32(UInt32(d.count))
@@ -65,6 +70,13 @@ struct ByteReader {
     }
 
     mutating func i32() throws -> Int32 { Int32(bitPattern: try u32()) }
+
+    mutating func i64() throws -> Int64 {
+        let b = try take(8)
+        var u: UInt64 = 0
+        for (i, byte) in b.enumerated() { u |= UInt64(byte) << UInt64(8 * i) }
+        return Int64(bitPattern: u)
+    }
 
     mutating func take(_ n: Int) throws -> [UInt8] {
         guard n >= 0, bytes.count - offset >= n else { throw Malformed() }

@@ -29,12 +29,21 @@ public enum Envelope {
         case channelMeta = 6  // channel metadata under its channel key; field: channel number
         case user = 7         // a user record under the directory key; field: user number
         case filter = 8       // a search filter under its channel key; fields: channel number, epoch
+        case auditDetail = 9  // the sealed detail of an audit entry under the audit detail key; field: entry number
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)
 
     /// The bucket number that stands for "the whole conversation" in tombstones and pending purges.
     static let wholeChannel: Int64 = -1
+
+    /// The associated data of a wrapped channel key. Format 2 binds the channel's keyed tag
+    /// too, so swapping the tags of two keystore rows (which needs no secret) makes both
+    /// fail to unwrap instead of relabelling one conversation as another.
+    static func channelKeyAD(archiveID: [UInt8], cno: Int64, tag: [UInt8], formatVersion: Int64) -> [UInt8] {
+        let ad = associatedData(.channelKey, archiveID: archiveID, cno)
+        return formatVersion >= 2 ? ad + tag : ad
+    }
 
     /// The associated data for an envelope of `purpose` at the place named by `fields`.
     static func associatedData(_ purpose: Purpose, archiveID: [UInt8], _ fields: Int64...) -> [UInt8] {

@@ -31,6 +31,9 @@ public struct ImportReport: Codable, Sendable {
     public var messagesSkippedShredded = 0
     public var messagesSkippedInvalid = 0
     public var messagesSkippedDuplicate = 0
+    /// Messages of buckets whose stored copy does not open (damaged, or its key missing):
+    /// not merged, so that the damaged ciphertext stays for a restore; named in `warnings`.
+    public var messagesSkippedDamaged = 0
     public var channels = 0
     public var channelsAdded = 0
     public var usersAdded = 0
@@ -43,7 +46,7 @@ public struct ImportReport: Codable, Sendable {
     public init() {}
 
     public var messagesSeen: Int {
-        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate
+        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged
     }
 }
 
@@ -63,6 +66,8 @@ public final class Importer {
     private var report = ImportReport()
     private var bytesSinceCommit = 0
     private var inTransaction = false
+    /// Damage already warned about (one warning per bucket).
+    private var damageWarned = 0
 
     public init(archive: Archive, options: ImportOptions = ImportOptions(), progress: ProgressReporter? = nil) {
         precondition(archive.mode == .write)
@@ -108,29 +113,20 @@ public final class Importer {
 
     private func begin() throws {
         guard !inTransaction else { return }
-        try archive.keystore.db.execute("BEGIN IMMEDIATE")
-        do { try archive.data.db.execute("BEGIN IMMEDIATE") } catch {
-            try? archive.keystore.db.execute("ROLLBACK")
-            throw error
-        }
+        try archive.beginWrite()
         inTransaction = true
     }
 
-    /// Keys first, then the ciphertext that needs them. The ciphertext is written to the WAL
-    /// before the keys commit, so that a full disk fails the import while both files can
-    /// still roll back (only data.db's small commit record is written after the keys commit).
+    /// Keys first, then the ciphertext that needs them (`Archive.commitWrite`).
     private func commit() throws {
         guard inTransaction else { return }
-        try archive.data.db.flushCache()
-        try archive.keystore.db.execute("COMMIT")
-        try archive.data.db.execute("COMMIT")
+        try archive.commitWrite()
         inTransaction = false
         bytesSinceCommit = 0
     }
 
     private func rollback() {
-        try? archive.data.db.execute("ROLLBACK")
-        try? archive.keystore.db.execute("ROLLBACK")
+        archive.rollbackWrite()
         inTransaction = false
     }
 
@@ -182,7 +178,7 @@ public final class Importer {
     private func importConversation(_ conversation: ExportConversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
         report.channels += 1
         let tag = archive.channelTag(conversation.id)
-        let shredded = try archive.keystore.tombstonedBuckets(tag: tag)
+        let shredded = try archive.keystore.tombstonedBuckets(tag: tag)  // authenticated at open (the manifest's digest)
         // A conversation that retention emptied entirely (tombstone -1) comes back only
         // if the export holds messages it never shredded; its old metadata does not.
         var cno: Int64? = nil
@@ -267,12 +263,23 @@ public final class Importer {
         let key: SecretKey
         var changed: [Segment.Message] = []
         if let row = try archive.data.segment(cno: cno, bucket: bucket) {
-            guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
-                throw archive.missingBucketKey(channel: channelID, bucket: bucket)
+            do {
+                guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
+                    throw archive.missingBucketKey(channel: channelID, bucket: bucket)
+                }
+                key = k
+                let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)
+                merged = Dictionary(uniqueKeysWithValues: segment.messages.map { ($0.ts.string, $0) })
+            } catch let e as LetheError where e.kind == .integrity {
+                // Merging would overwrite the damaged copy, which a data.db backup may still restore.
+                archive.noteDamage(channel: channelID, bucket: bucket, e)
+                report.messagesSkippedDamaged += incoming.count
+                if archive.damaged.count > damageWarned {
+                    damageWarned = archive.damaged.count
+                    try warn(ImportWarning(file: channelID, reason: "\(e.message): its \(incoming.count) incoming messages were not merged; restore data.db from a backup, then import again"))
+                }
+                return []
             }
-            key = k
-            let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)
-            merged = Dictionary(uniqueKeysWithValues: segment.messages.map { ($0.ts.string, $0) })
         } else {
             // A key may exist without ciphertext if an earlier import stopped between its two commits.
             key = try archive.bucketKey(cno: cno, bucket: bucket) ?? archive.createBucketKey(cno: cno, bucket: bucket)

@@ -56,14 +56,25 @@ public final class Verifier {
             report.failures.append(.init(channelID: channel, bucket: bucket.map { archive.scheme.label(of: $0) }, reason: reason))
         }
 
+        // The keystore's plaintext values against the manifest, tombstones included; the audit chain.
+        try archive.checkManifest(full: true)
+        for p in archive.integrityProblems { fail(nil, nil, LetheError(.integrity, "keys.db: \(p)")) }
+        let audit = try archive.verifyAudit()
+        if !audit.ok { fail(nil, nil, LetheError(.integrity, "audit chain: \(audit.reason ?? "broken")")) }
+
         var names: [Int64: String] = [:]
         let channels = try archive.keystore.channels()
         var known = Set<Int64>()
-        for (cno, _, _) in channels {
+        for (cno, tag, _) in channels {
             known.insert(cno)
             report.channels += 1
             do {
-                if let record = try archive.channelRecord(cno: cno, zstd: zstd) { names[cno] = record.conversation.id }
+                if let record = try archive.channelRecord(cno: cno, zstd: zstd) {
+                    names[cno] = record.conversation.id
+                    guard Sodium.equal(archive.channelTag(record.conversation.id), tag) else {
+                        throw LetheError(.integrity, "channel \(record.conversation.id): its keystore tag is not its own")
+                    }
+                }
             } catch { fail(nil, nil, error) }
         }
         for (uno, body) in try archive.data.users() {

@@ -63,10 +63,16 @@ public enum RetentionJob {
 
         func authors(of bucket: BucketFacts) throws -> [(user: String, seconds: Int64)] {
             guard let place = places[Placement(channelID: bucket.channel.id, start: bucket.start)],
-                  let row = try archive.data.segment(cno: place.cno, bucket: place.bucket),
-                  let key = try archive.bucketKey(cno: place.cno, bucket: place.bucket)
+                  let row = try archive.data.segment(cno: place.cno, bucket: place.bucket)
             else { return [] }
-            let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: bucket.channel.id)
+            let segment: Segment
+            do {
+                guard let key = try archive.bucketKey(cno: place.cno, bucket: place.bucket) else { return [] }
+                segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: bucket.channel.id)
+            } catch let e as LetheError where e.kind == .integrity {
+                archive.noteDamage(channel: bucket.channel.id, bucket: place.bucket, e)
+                throw e
+            }
             return segment.messages.compactMap { m in
                 guard let user = MessageJSON.topLevelString(m.json, key: "user") else { return nil }
                 return (user, m.ts.seconds)
@@ -75,7 +81,9 @@ public enum RetentionJob {
     }
 
     public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
-        try planned(archive: archive, policy: policy, now: now).plan
+        try archive.checkManifest(full: true)  // what apply would check: the plan says what apply would do
+        try archive.requireIntact()
+        return try planned(archive: archive, policy: policy, now: now).plan
     }
 
     /// The plan, and where each of its buckets lives: the one computation `plan` prints and `apply` executes.
@@ -94,19 +102,14 @@ public enum RetentionJob {
             guard let place = places[Placement(channelID: b.channelID, start: b.start)] else { continue }
             targets.append(ShredTarget(cno: place.cno, channelID: b.channelID, bucket: place.bucket, messages: b.messageCount, rule: b.rule))
         }
-        var perChannel: [[String: Any]] = []
-        for c in plan.channels where c.buckets > 0 {
-            perChannel.append(["channel_id": c.channelID, "rule": c.rule, "buckets": c.buckets, "messages": c.messages,
-                               "from": c.firstDate?.description ?? "", "to": c.lastDate?.description ?? ""])
+        let shredded = plan.channels.filter { $0.buckets > 0 }.map {
+            AuditChannelShred(channelId: $0.channelID, rule: $0.rule, buckets: $0.buckets, messages: $0.messages,
+                              from: $0.firstDate?.description ?? "", to: $0.lastDate?.description ?? "")
         }
-        let record: [String: Any] = [
-            "now": RetentionTime.iso8601(now),
-            "policy_digest": policy.sourceDigest,
-            "rules": plan.rules.map { ["name": $0.name, "buckets": $0.buckets, "messages": $0.messages] as [String: Any] },
-            "shredded": perChannel,
-            "held_buckets": plan.heldBuckets,
-        ]
-        let result = try archive.shred(targets, now: now, auditRecord: record)
+        let record = AuditRecord(seq: 0, prev: "", time: "", now: RetentionTime.iso8601(now), policyDigest: policy.sourceDigest,
+                                 rules: plan.rules.map { AuditRuleCount(name: $0.name, buckets: $0.buckets, messages: $0.messages) },
+                                 buckets: 0, messages: 0, channelsDestroyed: 0)
+        let result = try archive.shred(targets, now: now, audit: record, detail: AuditDetail(shredded: shredded, heldBuckets: plan.heldBuckets))
         return (plan, result)
     }
 }

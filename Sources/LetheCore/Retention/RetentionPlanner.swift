@@ -41,10 +41,16 @@ public enum RetentionPlanner {
             let userHolds = overlapping.filter { !$0.users.isEmpty }
             if holdNames.isEmpty, !userHolds.isEmpty {
                 if let authors {
-                    let pairs = try authors.authors(of: bucket)
-                    holdNames = userHolds.filter { hold in
-                        pairs.contains { hold.coversAuthor($0.user, seconds: $0.seconds) }
-                    }.map(\.name)
+                    do {
+                        let pairs = try authors.authors(of: bucket)
+                        holdNames = userHolds.filter { hold in
+                            pairs.contains { hold.coversAuthor($0.user, seconds: $0.seconds) }
+                        }.map(\.name)
+                    } catch let e as LetheError where e.kind == .integrity {
+                        // A bucket that does not open may hold the named person's messages: kept.
+                        holdNames = userHolds.map(\.name)
+                        unverified = true
+                    }
                 } else {
                     holdNames = userHolds.map(\.name)
                     unverified = true

@@ -16,6 +16,10 @@ public struct ShredResult: Codable, Sendable {
     /// Channels whose every bucket is now gone: their channel key and metadata were destroyed too.
     public var channelsDestroyed = 0
     public var auditSeq: Int64 = 0
+    /// Expired buckets whose key row did not authenticate for its place: kept, named in `damaged`.
+    public var damagedKept = 0
+    /// Records found damaged during the run (the shred went on without them).
+    public var damaged: [DamagedRecord] = []
     public var seconds = 0.0
 }
 
@@ -32,47 +36,64 @@ public struct ShredResult: Codable, Sendable {
 /// process that opens the archive for writing finishes step 2.
 /// A run that shreds nothing still appends its audit entry: the nightly job's proof that it ran.
 extension Archive {
-    public func shred(_ targets: [ShredTarget], now: Int64, auditRecord: [String: Any]) throws -> ShredResult {
+    public func shred(_ targets: [ShredTarget], now: Int64, audit: AuditRecord, detail: AuditDetail) throws -> ShredResult {
         precondition(mode == .write)
+        try requireIntact()
         let started = Date()
         var result = ShredResult()
-        let byChannel = Dictionary(grouping: targets, by: \.cno)
+        var detail = detail
+
+        // A key is destroyed only where its row authenticates for exactly that place: a row
+        // moved from a held bucket to an expired one (no secret needed) fails here and stays.
+        var destroy: [ShredTarget] = []
+        for t in targets {
+            guard let wrapped = try keystore.bucketKey(cno: t.cno, bucket: t.bucket) else { continue }  // nothing left to destroy
+            do {
+                _ = try unwrapBucketKey(wrapped, cno: t.cno, bucket: t.bucket)
+                destroy.append(t)
+            } catch {
+                noteDamage(channel: t.channelID, bucket: t.bucket, error)
+                result.damagedKept += 1
+            }
+        }
+        let byChannel = Dictionary(grouping: destroy, by: \.cno)
 
         // Channels left with no bucket at all lose their key and metadata too.
         var emptied: [Int64] = []
         for (cno, list) in byChannel {
             let remaining = Set(try data.segmentIndex(cno: cno).map(\.bucket)).subtracting(list.map(\.bucket))
-            if remaining.isEmpty { emptied.append(cno) }
+            let keysLeft = Set(try keystore.bucketKeys(cno: cno).map(\.bucket)).subtracting(list.map(\.bucket))
+            if remaining.isEmpty && keysLeft.isEmpty { emptied.append(cno) }
         }
 
-        try keystore.db.transaction {
-            for (cno, list) in byChannel {
+        try writeKeystore {
+            for (cno, list) in byChannel.sorted(by: { $0.key < $1.key }) {
                 guard let row = try keystore.channelKey(cno: cno) else {
-                    throw LetheError(.integrity, "channel #\(cno): no key row; run `lethe verify`")
+                    throw LetheError(.integrity, "channel \(list[0].channelID): no key row; run `lethe verify`")
                 }
                 for t in list {
                     try keystore.deleteBucketKey(cno: cno, bucket: t.bucket)
-                    try keystore.insertTombstone(tag: row.tag, bucket: t.bucket, shreddedAt: now, rule: t.rule)
-                    try keystore.addPendingPurge(cno: cno, bucket: t.bucket)
+                    try insertTombstone(tag: row.tag, bucket: t.bucket, shreddedAt: now, rule: t.rule)
+                    try addPendingPurge(cno: cno, bucket: t.bucket)
                     result.buckets += 1
                     result.messages += t.messages
                 }
             }
-            for cno in emptied {
+            for cno in emptied.sorted() {
                 guard let row = try keystore.channelKey(cno: cno) else { continue }
-                for (bucket, _) in try keystore.bucketKeys(cno: cno) { try keystore.deleteBucketKey(cno: cno, bucket: bucket) }
                 try keystore.deleteChannel(cno: cno)
-                try keystore.insertTombstone(tag: row.tag, bucket: Envelope.wholeChannel, shreddedAt: now, rule: "(whole conversation)")
-                try keystore.addPendingPurge(cno: cno, bucket: Envelope.wholeChannel)
+                try insertTombstone(tag: row.tag, bucket: Envelope.wholeChannel, shreddedAt: now, rule: "(whole conversation)")
+                try addPendingPurge(cno: cno, bucket: Envelope.wholeChannel)
                 channelKeyCache(remove: cno)
                 result.channelsDestroyed += 1
             }
-            var record = auditRecord
-            record["buckets"] = result.buckets
-            record["messages"] = result.messages
-            record["channels_destroyed"] = result.channelsDestroyed
-            record["time"] = ISO8601DateFormatter().string(from: Date())
-            result.auditSeq = try appendAudit(record).seq
+            var record = audit
+            record.buckets = result.buckets
+            record.messages = result.messages
+            record.channelsDestroyed = result.channelsDestroyed
+            record.time = ISO8601DateFormatter().string(from: Date())
+            detail.damaged = damaged.isEmpty ? nil : damaged
+            result.auditSeq = try appendAudit(record, detail: detail).seq
         }
         do {
             try finishPendingPurges()
@@ -81,6 +102,7 @@ extension Archive {
             throw LetheError(.noSpace, "\(e.message); the shred itself is committed (the keys of \(result.buckets) buckets are destroyed, audit entry \(result.auditSeq)), "
                              + "only removing their ciphertext from data.db is left", hint: "free space; the next lethe run with room finishes it")
         }
+        result.damaged = damaged
         result.seconds = Date().timeIntervalSince(started)
         return result
     }

@@ -68,7 +68,12 @@ public final class SearchEngine {
         // (Only here: mapped pages count as resident, and a bulk import measured twice as slow with it.)
         try archive.data.db.execute("PRAGMA mmap_size=1073741824")
         for (cno, _, _) in try archive.keystore.channels() {
-            guard let c = try archive.channelRecord(cno: cno, zstd: zstd)?.conversation else { continue }
+            let record: ChannelRecord?
+            do { record = try archive.channelRecord(cno: cno, zstd: zstd) } catch let e as LetheError where e.kind == .integrity {
+                archive.noteDamage(channel: "#\(cno)", bucket: nil, e)  // its conversation is not searched; named at the end
+                continue
+            }
+            guard let c = record?.conversation else { continue }
             var members: [String] = []
             if let meta = try? JSONValue.parse(c.rawJSON) {
                 members = meta["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -141,7 +146,12 @@ public final class SearchEngine {
             for (cno, body) in try archive.data.filters(epoch: epoch) where wanted[cno] != nil {
                 if !groups.isEmpty {
                     stats.filtersChecked += 1
-                    guard try archive.openFilter(body, cno: cno, epoch: epoch).bloom.mayMatch(groups) else { continue }
+                    do {
+                        guard try archive.openFilter(body, cno: cno, epoch: epoch).bloom.mayMatch(groups) else { continue }
+                    } catch let e as LetheError where e.kind == .integrity {
+                        // A damaged filter prunes nothing: every bucket of the epoch is searched.
+                        archive.noteDamage(channel: wanted[cno]?.id ?? "#\(cno)", bucket: nil, e)
+                    }
                 }
                 for (bucket, _) in try archive.data.buckets(cno: cno, from: max(lo, range.lowerBound), to: min(hi, range.upperBound)) {
                     entries.append((cno, bucket))
@@ -157,9 +167,15 @@ public final class SearchEngine {
                 while i < candidates.count && candidates[i].bucket == bucket {
                     let cno = candidates[i].cno
                     i += 1
-                    guard let channel = wanted[cno], let row = try archive.data.segment(cno: cno, bucket: bucket),
-                          let key = try archive.readableBucketKey(cno: cno, bucket: bucket, channel: channel.id) else { continue }
-                    let messages = try archive.openSegment(row, key: key, zstd: zstd, channelName: channel.id).messages
+                    guard let channel = wanted[cno], let row = try archive.data.segment(cno: cno, bucket: bucket) else { continue }
+                    let messages: [Segment.Message]
+                    do {
+                        guard let key = try archive.readableBucketKey(cno: cno, bucket: bucket, channel: channel.id) else { continue }
+                        messages = try archive.openSegment(row, key: key, zstd: zstd, channelName: channel.id).messages
+                    } catch let e as LetheError where e.kind == .integrity {
+                        archive.noteDamage(channel: channel.id, bucket: bucket, e)  // searched around, named at the end
+                        continue
+                    }
                     stats.bucketsDecrypted += 1
                     stats.messagesScanned += messages.count
                     for (index, m) in messages.enumerated() {

@@ -91,7 +91,14 @@ extension Archive {
     /// Adds terms to an epoch's filter, rebuilding it larger when it would overflow.
     func addToFilter(_ terms: Set<BloomFilter.TermHash>, cno: Int64, epoch: Int64, zstd: Zstd) throws {
         guard !terms.isEmpty else { return }
-        guard var f = try loadFilter(cno: cno, epoch: epoch) else {
+        let loaded: IndexFilter?
+        do { loaded = try loadFilter(cno: cno, epoch: epoch) } catch let e as LetheError where e.kind == .integrity {
+            // A damaged filter is replaced by one rebuilt from the epoch's buckets.
+            try rebuildFilter(cno: cno, epoch: epoch, zstd: zstd, extra: terms)
+            _ = e
+            return
+        }
+        guard var f = loaded else {
             var fresh = IndexFilter(capacity: terms.count * 2)
             fresh.insert(terms)
             try storeFilter(fresh, cno: cno, epoch: epoch)
@@ -106,14 +113,22 @@ extension Archive {
     }
 
     /// Rebuilds an epoch's filter from the buckets it still has; deletes it when none is left.
+    /// A bucket that does not open is left out (and noted in `damaged`): one damaged record
+    /// must not stop a shred from dropping the terms of what it destroyed.
     func rebuildFilter(cno: Int64, epoch: Int64, zstd: Zstd, extra: Set<BloomFilter.TermHash> = []) throws {
         let range = IndexFilter.buckets(of: epoch)
         var terms = extra
         var any = false
         for (bucket, _) in try data.buckets(cno: cno, from: range.lowerBound, to: range.upperBound) {
-            guard let row = try data.segment(cno: cno, bucket: bucket), let key = try bucketKey(cno: cno, bucket: bucket) else { continue }
-            any = true
-            for m in try openSegment(row, key: key, zstd: zstd).messages { IndexTerms.add(MessageFields(m), to: &terms) }
+            guard let row = try data.segment(cno: cno, bucket: bucket) else { continue }
+            do {
+                guard let key = try bucketKey(cno: cno, bucket: bucket) else { continue }
+                any = true  // a damaged bucket still has its epoch's filter (verify names the bucket, not a missing filter)
+                let messages = try openSegment(row, key: key, zstd: zstd).messages
+                for m in messages { IndexTerms.add(MessageFields(m), to: &terms) }
+            } catch let e as LetheError where e.kind == .integrity {
+                noteDamage(channel: "#\(cno)", bucket: bucket, e)
+            }
         }
         guard any || !extra.isEmpty else {
             try data.deleteFilter(cno: cno, epoch: epoch)
@@ -121,7 +136,11 @@ extension Archive {
         }
         var f = IndexFilter(capacity: terms.count * 2)
         f.insert(terms)
-        try storeFilter(f, cno: cno, epoch: epoch)
+        do { try storeFilter(f, cno: cno, epoch: epoch) } catch let e as LetheError where e.kind == .integrity {
+            // The conversation's key does not open: the old filter (which may hold shredded terms) goes.
+            noteDamage(channel: "#\(cno)", bucket: nil, e)
+            try data.deleteFilter(cno: cno, epoch: epoch)
+        }
     }
 }
 

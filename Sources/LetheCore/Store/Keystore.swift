@@ -1,3 +1,5 @@
+import Foundation
+
 /// The keystore file (`keys.db`): slots, wrapped keys, tombstones, audit chain.
 ///
 /// Pure storage: it reads and writes wrapped bytes and never sees a plain key.
@@ -7,6 +9,36 @@ final class Keystore {
     init(db: SQLiteDatabase) throws {
         self.db = db
         try db.execute(Schema.keystorePragmas)
+        let journal = db.path + "-journal"
+        db.afterTransaction = { Keystore.scrubJournal(at: journal) }
+    }
+
+    /// Overwrites a finished rollback journal with zeros, flushes it, then removes it.
+    /// (After a ROLLBACK the journal holds the pages as they are still: nothing destroyed.)
+    ///
+    /// The journal holds the pages a transaction changed as they were before it: after a
+    /// shred, the wrapped bucket keys it destroyed, which the live channel key still opens.
+    /// SQLite's own DELETE mode unlinks the journal and leaves those bytes in freed blocks;
+    /// in PERSIST mode it only zeroes the header, and this zeroes the rest in place before
+    /// the file goes. Called after every commit, and by a writer at open for a journal
+    /// that a killed process left (SQLite has rolled back a hot one by then).
+    static func scrubJournal(at path: String) {
+        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
+            let zeros = [UInt8](repeating: 0, count: 65536)
+            var offset: off_t = 0
+            while offset < st.st_size {
+                let n = min(Int(st.st_size - offset), zeros.count)
+                let written = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, n, offset) }
+                guard written > 0 else { break }
+                offset += off_t(written)
+            }
+            fsync(fd)
+        }
+        close(fd)
+        unlink(path)
     }
 
     // MARK: - Meta
@@ -131,9 +163,25 @@ final class Keystore {
         return out
     }
 
-    func insertTombstone(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) throws {
+    /// Inserts a tombstone; false when one for that bucket already exists.
+    func insertTombstone(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) throws -> Bool {
         try db.statement("INSERT OR IGNORE INTO tombstones(tag, bucket, shredded_at, rule) VALUES (?, ?, ?, ?)")
             .run(.blob(tag), .int(bucket), .int(shreddedAt), .text(rule))
+        return db.changes == 1
+    }
+
+    struct Tombstone {
+        var tag: [UInt8]
+        var bucket: Int64
+        var shreddedAt: Int64
+        var rule: String
+    }
+
+    func tombstones() throws -> [Tombstone] {
+        let s = try db.statement("SELECT tag, bucket, shredded_at, rule FROM tombstones").query()
+        var out: [Tombstone] = []
+        while try s.step() { out.append(Tombstone(tag: s.blob(0), bucket: s.int(1), shreddedAt: s.int(2), rule: s.text(3))) }
+        return out
     }
 
     func tombstoneCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM tombstones WHERE bucket >= 0") ?? 0 }
@@ -154,11 +202,42 @@ extension Keystore {
         return out
     }
 
-    func addPendingPurge(cno: Int64, bucket: Int64) throws {
+    /// Notes ciphertext still to delete; false when the note already exists.
+    func addPendingPurge(cno: Int64, bucket: Int64) throws -> Bool {
         try db.statement("INSERT OR IGNORE INTO pending_purge(cno, bucket) VALUES (?, ?)").run(.int(cno), .int(bucket))
+        return db.changes == 1
     }
 
     func clearPendingPurges() throws {
         try db.execute("DELETE FROM pending_purge")
+    }
+}
+
+extension Keystore {
+    // MARK: - Audit rows
+
+    /// The newest audit entry's number and hash; (0, zeros) when there is none.
+    func lastAudit() throws -> (seq: Int64, hash: [UInt8]) {
+        let s = try db.statement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").query()
+        return try s.step() ? (s.int(0), s.blob(1)) : (0, [UInt8](repeating: 0, count: 32))
+    }
+
+    func auditCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM audit") ?? 0 }
+
+    func insertAudit(seq: Int64, entry: String, hash: [UInt8]) throws {
+        try db.statement("INSERT INTO audit(seq, entry, hash) VALUES (?, ?, ?)").run(.int(seq), .text(entry), .blob(hash))
+    }
+
+    func auditRows() throws -> [(seq: Int64, entry: String, hash: [UInt8])] {
+        let s = try db.statement("SELECT seq, entry, hash FROM audit ORDER BY seq").query()
+        var out: [(Int64, String, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.text(1), s.blob(2))) }
+        return out
+    }
+
+    func deleteAllAudit() throws { try db.execute("DELETE FROM audit") }
+
+    func updateChannelKey(cno: Int64, wrapped: [UInt8]) throws {
+        try db.statement("UPDATE channel_keys SET wrapped = ? WHERE cno = ?").run(.blob(wrapped), .int(cno))
     }
 }

@@ -9,6 +9,8 @@ final class SQLiteDatabase {
     let handle: OpaquePointer
     let path: String
     private var cache: [String: SQLiteStatement] = [:]
+    /// Runs after every COMMIT or ROLLBACK this connection makes (the keystore scrubs its journal).
+    var afterTransaction: (() -> Void)?
 
     struct OpenOptions: OptionSet {
         let rawValue: Int32
@@ -95,10 +97,10 @@ final class SQLiteDatabase {
         try execute("BEGIN IMMEDIATE")
         do {
             let r = try body()
-            try execute("COMMIT")
+            try commit()
             return r
         } catch {
-            try? execute("ROLLBACK")
+            rollback()
             throw error
         }
     }
@@ -110,6 +112,18 @@ final class SQLiteDatabase {
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Commits the open transaction, then runs `afterTransaction`.
+    func commit() throws {
+        try execute("COMMIT")
+        afterTransaction?()
+    }
+
+    /// Rolls the open transaction back (if any), then runs `afterTransaction`.
+    func rollback() {
+        try? execute("ROLLBACK")
+        afterTransaction?()
+    }
 }
 
 enum SQLiteValue {

@@ -1,4 +1,4 @@
-/// The two SQLite files of an archive and their schemas (format version 1).
+/// The two SQLite files of an archive and their schemas (format version 2; version 1 had the same tables).
 ///
 /// `keys.db` (the keystore) holds everything that must follow the retention
 /// schedule: key slots, wrapped channel and bucket keys, tombstones and the audit
@@ -6,7 +6,9 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 1
+    static let formatVersion: Int64 = 2
+    /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
+    static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
     static let dataFile = "data.db"
     static let lockFile = "lock"
@@ -67,6 +69,8 @@ enum Schema {
         """
 
     /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.
-    static let keystorePragmas = "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+    /// keys.db's journal is PERSIST, not DELETE: the keystore zeroes it after each commit before removing it
+    /// (`Keystore.scrubJournal`), so no freed block keeps a page with a destroyed wrapped key.
+    static let keystorePragmas = "PRAGMA secure_delete=ON; PRAGMA journal_mode=PERSIST; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
     static let dataPragmas = "PRAGMA secure_delete=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000;"
 }

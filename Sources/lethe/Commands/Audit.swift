@@ -6,7 +6,7 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Show the audit chain of shreds, and check it with --verify.",
-        discussion: "Each entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts. No content, no names. --verify exits 8 when any link is broken.")
+        discussion: "Each entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts. No content, no names. Which channels were shredded or held is sealed in the entry (a secret reads it); times, rules and counts are readable from keys.db without one. --verify exits 8 when any link is broken or entries were deleted.")
 
     @OptionGroup var archiveOptions: ArchiveOptions
     @OptionGroup var secrets: SecretOptions
@@ -28,12 +28,19 @@ struct Audit: ParsableCommand {
                 return
             }
             let entries = try archive.auditEntries()
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            func line(_ e: AuditEntry) throws -> String {
+                guard let view = AuditEntryView(e) else { return e.json }  // not an entry lethe wrote: shown as stored
+                return String(decoding: try encoder.encode(view), as: UTF8.self)
+            }
             if output.json {
-                for e in entries { printLine(e.json) }
+                for e in entries { printLine(try line(e)) }
                 return
             }
             if entries.isEmpty { printLine("No shreds recorded.") }
-            for e in entries { printLine("#\(e.seq) \(e.json)") }
+            for e in entries { printLine("#\(e.seq) \(try line(e))") }
         }
     }
 }

@@ -67,7 +67,7 @@ struct Retention: ParsableCommand {
                 let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe retention apply")
                 let (plan, result) = try RetentionJob.apply(archive: archive, policy: policy, now: now)
                 if output.json {
-                    try printJSON(plan)
+                    try printJSON(Report(plan: plan, result: result))
                     return
                 }
                 printLine(plan.render())

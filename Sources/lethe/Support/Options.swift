@@ -12,7 +12,12 @@ struct ArchiveOptions: ParsableArguments {
 
     /// Opens and unlocks the archive with the secret the user gave, recording `command` in the lock.
     func open(_ secrets: SecretOptions, mode: Archive.Mode, command: String) throws -> Archive {
-        try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait)
+        let archive = try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait)
+        for p in archive.integrityProblems {
+            printWarning("keys.db was altered without the key: \(p); reading on with the authenticated values (commands that write or shred refuse; `lethe verify` lists everything)")
+        }
+        OpenedArchive.current = archive
+        return archive
     }
 
     func url() throws -> URL {

@@ -3,9 +3,20 @@ import Foundation
 import LetheCore
 
 /// Runs a command body, turning Lethe errors into `lethe: error:` / `lethe: hint:` lines and exit codes.
+///
+/// Records that the command could not read (`Archive.damaged`) do not stop it: it works on
+/// the rest, then names each one and exits 8, so nothing is left out in silence.
 func reporting(_ body: () throws -> Void) throws {
+    // Released before the process exits, so that SQLite closes the files (and removes data.db's -wal and -shm).
+    defer { OpenedArchive.current = nil }
     do {
         try body()
+        if let archive = OpenedArchive.current, !archive.damaged.isEmpty {
+            for d in archive.damaged { printError("\(d)", hint: nil) }
+            printError("\(archive.damaged.count) damaged record(s) were left out; everything else was done",
+                       hint: "`lethe verify` lists every damaged record; restore data.db (or keys.db) from a backup to recover them")
+            throw ExitCode(ExitCodes.code(for: .integrity))
+        }
     } catch let e as LetheError {
         printError(e.message, hint: e.hint)
         throw ExitCode(e.exitCode)
@@ -95,4 +106,9 @@ final class TerminalProgress: ProgressReporter {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
+}
+
+/// The archive the running command opened, for `reporting` to check for damage at the end.
+enum OpenedArchive {
+    nonisolated(unsafe) static var current: Archive?
 }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Upgrading an archive of an older format, at its first open by this lethe
+/// (docs/FORMAT.md §10). The whole keystore change is one transaction: killed at any
+/// point, keys.db is in the old format or the new one, never between. data.db's own
+/// version number follows in a second step that any later open repeats until done.
+extension Archive {
+    /// Format 1 → 2: channel keys rewrapped with their tag in the associated data; audit
+    /// entries' channel details sealed (the chain recomputed); the manifest written.
+    func upgrade() throws {
+        precondition(formatVersion == 1)
+        // A keystore whose format_version says 1 but which has a manifest that authenticates
+        // was written by format 2: its version number was altered, not upgraded.
+        if let bytes = try keystore.meta("manifest"), let mac = try keystore.meta("manifest_mac"),
+           Sodium.equal(integrityKey.manifestMAC(bytes, archiveID: archiveID), mac), let m = try? Manifest.decode(bytes) {
+            formatVersion = m.formatVersion
+            return  // checkManifest reports the altered format_version
+        }
+        try keystore.db.transaction {
+            // 1. Channel keys: unwrap under the format-1 associated data, rewrap under format 2's.
+            for row in try keystore.channels() {
+                let old = Envelope.channelKeyAD(archiveID: archiveID, cno: row.cno, tag: row.tag, formatVersion: 1)
+                guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: old) else {
+                    throw LetheError(.integrity, "conversation #\(row.cno): its wrapped key does not authenticate; the archive was not upgraded",
+                                     hint: "run `lethe verify` with a lethe of format 1, or restore keys.db from a backup")
+                }
+                let new = Envelope.channelKeyAD(archiveID: archiveID, cno: row.cno, tag: row.tag, formatVersion: 2)
+                try keystore.updateChannelKey(cno: row.cno, wrapped: AEAD.wrap(key, under: masterKey, ad: new))
+            }
+            formatVersion = 2
+
+            // 2. The audit chain: when it verifies, each entry's per-channel detail is sealed
+            //    and the chain recomputed. A broken chain is left exactly as it is, so that
+            //    `lethe audit --verify` still shows where it breaks.
+            let rows = try keystore.auditRows()
+            var prev = [UInt8](repeating: 0, count: 32)
+            var intact = true
+            for (i, row) in rows.enumerated() {
+                guard row.seq == Int64(i + 1), Sodium.equal(auditHash(previous: prev, entry: row.entry), row.hash),
+                      Archive.decodeAudit(row.entry) != nil
+                else { intact = false; break }
+                prev = row.hash
+            }
+            manifest = Manifest(formatVersion: 2, scheme: scheme, createdAt: Int64(String(decoding: try keystore.meta("created_at") ?? [], as: UTF8.self)) ?? 0,
+                                nextChannelNumber: try keystore.nextChannelNumber(), tombstones: try tombstoneDigest(),
+                                pendingPurges: try pendingPurgeDigest(), auditSeq: 0, auditHead: [UInt8](repeating: 0, count: 32))
+            if intact {
+                try keystore.deleteAllAudit()
+                for row in rows {
+                    guard var r = Archive.decodeAudit(row.entry) else { continue }
+                    let detail = AuditDetail(shredded: r.shredded ?? [], heldBuckets: r.heldBuckets ?? 0, damaged: nil)
+                    r.detail = nil
+                    _ = try appendAudit(r, detail: detail)
+                }
+            } else {
+                let last = try keystore.lastAudit()
+                manifest.auditSeq = try keystore.auditCount()
+                manifest.auditHead = last.hash
+            }
+            // keys.db holds next_cno from format 1 on; make it explicit for archives that never had a conversation.
+            try keystore.setMeta("next_cno", Array(String(manifest.nextChannelNumber).utf8))
+            try keystore.setMeta("format_version", Array("2".utf8))
+            try storeManifest()
+        }
+    }
+
+    /// The second step of an upgrade: data.db's version number (its tables do not change).
+    func finishDataUpgrade() throws {
+        try data.db.transaction { try data.setMeta("format_version", Array(String(formatVersion).utf8)) }
+    }
+}

@@ -1,0 +1,109 @@
+/// The keystore's authenticated state (format 2, docs/FORMAT.md §2a).
+///
+/// keys.db holds plaintext values that decisions read: the bucket scheme (what a
+/// bucket number means in time), the next channel number, the tombstones (what an
+/// import must not bring back), the pending purges (what ciphertext is to be
+/// deleted) and the audit chain's head. Someone who can write the file but holds
+/// no secret could change any of them. The manifest holds each value, or for the
+/// row sets a count and an order-independent digest, and is MACed under the
+/// integrity key, a subkey of the master key: a change to any of them without the
+/// key shows as a mismatch before anything acts on it.
+struct Manifest: Equatable, Sendable {
+    static let encodingVersion: UInt8 = 1
+
+    var formatVersion: Int64
+    var scheme: BucketScheme
+    var createdAt: Int64
+    var nextChannelNumber: Int64
+    var tombstones: RowSetDigest
+    var pendingPurges: RowSetDigest
+    /// The last audit entry: its number (0 when there is none) and its chain hash.
+    var auditSeq: Int64
+    var auditHead: [UInt8]
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 160)
+        w.u8(Self.encodingVersion)
+        w.i64(formatVersion)
+        w.string(scheme.rawValue)
+        w.i64(createdAt)
+        w.i64(nextChannelNumber)
+        tombstones.write(&w)
+        pendingPurges.write(&w)
+        w.i64(auditSeq)
+        w.data(auditHead)
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> Manifest {
+        var r = ByteReader(bytes)
+        guard try r.u8() == encodingVersion else { throw ByteReader.Malformed() }
+        let version = try r.i64()
+        guard let scheme = BucketScheme(rawValue: try r.string()) else { throw ByteReader.Malformed() }
+        let m = Manifest(formatVersion: version, scheme: scheme, createdAt: try r.i64(), nextChannelNumber: try r.i64(),
+                         tombstones: try RowSetDigest.read(&r), pendingPurges: try RowSetDigest.read(&r),
+                         auditSeq: try r.i64(), auditHead: try r.data())
+        guard r.atEnd, m.auditHead.count == 32 else { throw ByteReader.Malformed() }
+        return m
+    }
+}
+
+/// A count and the XOR of the rows' keyed MACs: adding or removing one row updates it in
+/// O(1), and without the key nobody can make a changed set match it.
+struct RowSetDigest: Equatable, Sendable {
+    var count: Int64 = 0
+    var xor = [UInt8](repeating: 0, count: 32)
+
+    mutating func toggle(_ mac: [UInt8]) {
+        precondition(mac.count == 32)
+        for i in 0..<32 { xor[i] ^= mac[i] }
+    }
+
+    mutating func add(_ mac: [UInt8]) {
+        toggle(mac)
+        count += 1
+    }
+
+    mutating func remove(_ mac: [UInt8]) {
+        toggle(mac)
+        count -= 1
+    }
+
+    func write(_ w: inout ByteWriter) {
+        w.i64(count)
+        w.data(xor)
+    }
+
+    static func read(_ r: inout ByteReader) throws -> RowSetDigest {
+        let d = RowSetDigest(count: try r.i64(), xor: try r.data())
+        guard d.xor.count == 32, d.count >= 0 else { throw ByteReader.Malformed() }
+        return d
+    }
+}
+
+/// The MACs that bind keystore rows and the manifest to the master key (integrity key IK).
+struct IntegrityKey {
+    let key: SecretKey
+
+    init(masterKey: SecretKey) { key = KDF.subkey(of: masterKey, context: "integrity") }
+
+    func manifestMAC(_ encoded: [UInt8], archiveID: [UInt8]) -> [UInt8] {
+        KDF.keyedHash(key: key, context: "manifest", archiveID + encoded)
+    }
+
+    func tombstoneMAC(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) -> [UInt8] {
+        var w = ByteWriter(capacity: 64 + rule.utf8.count)
+        w.data(tag)
+        w.i64(bucket)
+        w.i64(shreddedAt)
+        w.string(rule)
+        return KDF.keyedHash(key: key, context: "tombstone", w.bytes)
+    }
+
+    func pendingPurgeMAC(cno: Int64, bucket: Int64) -> [UInt8] {
+        var w = ByteWriter(capacity: 16)
+        w.i64(cno)
+        w.i64(bucket)
+        return KDF.keyedHash(key: key, context: "pending purge", w.bytes)
+    }
+}

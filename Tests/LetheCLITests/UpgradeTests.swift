@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import LetheCore
+
+/// Format 1 → 2 on a real format-1 archive (Tests/Fixtures/archive-v1, made by lethe of format 1).
+@Suite(.serialized) struct UpgradeTests {
+    static let fixture = Harness.fixtures.appendingPathComponent("archive-v1")
+    static let keyFile = Harness.fixtures.appendingPathComponent("archive-v1.key")
+    static let policy = Harness.packageRoot.appendingPathComponent("Policies/standard.yml").path
+
+    static func copyFixture(_ name: String) throws -> (dir: URL, env: [String: String]) {
+        let dir = Harness.tempDir(name).appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for f in ["keys.db", "data.db"] {
+            try FileManager.default.copyItem(at: fixture.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+        }
+        return (dir, ["LETHE_ARCHIVE": dir.path])
+    }
+
+    static func meta(_ file: URL, _ key: String) throws -> String? {
+        let db = try SQLiteDatabase(path: file.path, options: [.readOnly])
+        let s = try db.statement("SELECT value FROM meta WHERE key = ?").query(.text(key))
+        return try s.step() ? String(decoding: s.blob(0), as: UTF8.self) : nil
+    }
+
+    /// The same history built fresh by this lethe: the upgraded archive must read exactly as it does.
+    static func freshExport() throws -> ExportTree {
+        let a = try Harness.makeArchive("upgrade-fresh")
+        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: a.env).status == 0)
+        #expect(try Harness.run(["retention", "apply", "--policy", policy, "--now", "2026-11-27T00:00:00Z"], env: a.env).status == 0)
+        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample-update").path], env: a.env).status == 0)
+        let out = Harness.tempDir("upgrade-fresh-out").appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        return try ExportTree(out)
+    }
+
+    static func expectUpgradedAndWhole(_ a: (dir: URL, env: [String: String]), expected: ExportTree, _ label: String) throws {
+        let k = ["--key-file", keyFile.path]
+        let v = try Harness.run(["verify"] + k, env: a.env)
+        #expect(v.status == 0, "\(label): verify: \(v.stdout) \(v.stderr)")
+        #expect(try meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "2", "\(label)")
+        #expect(try meta(a.dir.appendingPathComponent("data.db"), "format_version") == "2", "\(label)")
+        #expect(try Harness.run(["audit", "--verify"] + k, env: a.env).status == 0, "\(label): audit chain")
+        let out = Harness.tempDir("upgrade-out").appendingPathComponent("out")
+        let e = try Harness.run(["export", "--out", out.path] + k, env: a.env)
+        #expect(e.status == 0, "\(label): \(e.stderr)")
+        let got = try ExportTree(out)
+        #expect(got.days == expected.days, "\(label): the upgraded archive exports what a fresh one does")
+        #expect(got.metadata == expected.metadata, "\(label): metadata")
+    }
+
+    @Test func formatOneArchiveIsUpgradedAtFirstOpen() throws {
+        guard FileManager.default.fileExists(atPath: Self.fixture.appendingPathComponent("keys.db").path) else {
+            Issue.record("the format-1 fixture is missing")
+            return
+        }
+        let a = try Self.copyFixture("upgrade")
+        let auditBefore = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readOnly])
+            .statement("SELECT entry FROM audit ORDER BY seq").query()
+        var v1Entries: [String] = []
+        while try auditBefore.step() { v1Entries.append(auditBefore.text(0)) }
+        #expect(v1Entries.count == 1 && v1Entries[0].contains("C05"), "format 1 kept channel ids in the clear")
+
+        // A reader's first open upgrades (it can have the archive to itself).
+        let s = try Harness.run(["stats", "--json", "--key-file", Self.keyFile.path], env: a.env)
+        #expect(s.status == 0, "\(s.stderr)")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(), "upgraded")
+
+        // The audit: the same shred, its channel details now sealed, readable with the key.
+        let shown = try Harness.run(["audit", "--json", "--key-file", Self.keyFile.path], env: a.env)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        let old = try #require(try JSONSerialization.jsonObject(with: Data(v1Entries[0].utf8)) as? [String: Any])
+        #expect((entry["shredded"] as? [[String: Any]])?.map { $0["channel_id"] as? String } == (old["shredded"] as? [[String: Any]])?.map { $0["channel_id"] as? String })
+        #expect(entry["buckets"] as? Int == old["buckets"] as? Int)
+        let channelIDs = (old["shredded"] as? [[String: Any]] ?? []).compactMap { $0["channel_id"] as? String }
+        let leaks = Harness.scan(a.dir, for: Set(channelIDs))
+        #expect(leaks.isEmpty, "no Slack channel id left in the clear after the upgrade: \(leaks)")
+        // The passphrase slot of format 1 still opens it.
+        #expect(try Harness.run(["stats"], env: a.env.merging(["LETHE_PASSPHRASE": "correct horse battery staple"]) { $1 }).status == 0)
+        // A writer works on the upgraded archive.
+        #expect(try Harness.run(["retention", "apply", "--policy", Self.policy, "--key-file", Self.keyFile.path], env: a.env).status == 0)
+    }
+
+    /// kill -9 at random moments of the first open: keys.db is format 1 or 2, never between,
+    /// and the next open finishes the upgrade to exactly the same archive.
+    @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
+        let expected = try Self.freshExport()
+        var rng = SplitMix64(seed: 0x1e7e_0002)
+        var landed = 0, rounds = 0
+        let fixtureKeys = try Data(contentsOf: Self.fixture.appendingPathComponent("keys.db"))
+        for round in 0..<12 {
+            let a = try Self.copyFixture("upgrade-kill-\(round)")
+            let journal = a.dir.appendingPathComponent("keys.db-journal")
+            // Half the kills count from the moment keys.db's journal appears (the upgrade's transaction).
+            let aimed = round % 2 == 0
+            let delay = aimed ? Double(rng.next() % 3000) / 1_000_000 : Double(rng.next() % 60_000) / 1_000_000
+            let killed = try Harness.runKilled(["stats", "--key-file", Self.keyFile.path], env: a.env, after: delay, whenExists: aimed ? journal : nil)
+            rounds += 1
+            if killed { landed += 1 }
+            let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
+            #expect(version == "1" || version == "2", "round \(round): keys.db is in one format or the other (\(version ?? "nil"))")
+            if version == "1" && !FileManager.default.fileExists(atPath: journal.path) {
+                #expect(try Data(contentsOf: a.dir.appendingPathComponent("keys.db")) == fixtureKeys, "round \(round): not upgraded means untouched")
+            }
+            let again = try Harness.run(["stats", "--key-file", Self.keyFile.path], env: a.env)
+            #expect(again.status == 0, "round \(round): the next open completes: \(again.stderr)")
+            try Self.expectUpgradedAndWhole(a, expected: expected, "round \(round) (killed: \(killed), delay \(delay))")
+        }
+        print("UpgradeTests: \(landed) of \(rounds) kills landed while lethe ran")
+        #expect(landed >= 3, "at least 3 kills landed mid-run (\(landed))")
+    }
+}
