@@ -3,7 +3,9 @@ import Foundation
 /// An advisory `flock` on the archive's `lock` file: shared for readers, exclusive for writers.
 ///
 /// The exclusive holder writes its pid and command into the file, so a second
-/// process can say who holds it.
+/// process can say who holds it. The file is opened with `O_NOFOLLOW` and must be
+/// a regular file with one link: the holder truncates it, and a `lock` that is a
+/// symbolic or hard link to another file would truncate that file.
 final class ArchiveLock {
     private let fd: Int32
     private let exclusive: Bool
@@ -14,8 +16,7 @@ final class ArchiveLock {
     init(directory: URL, mode: Mode, command: String, waitSeconds: Double) throws {
         let path = directory.appendingPathComponent(Schema.lockFile).path
         exclusive = mode == .exclusive
-        fd = open(path, O_RDWR | O_CREAT, 0o600)
-        guard fd >= 0 else { throw LetheError(.failure, "cannot open lock file \(path): \(String(cString: strerror(errno)))") }
+        fd = try ArchiveLock.openLockFile(path)
         let op = (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
         let deadline = Date().addingTimeInterval(waitSeconds)
         while flock(fd, op) != 0 {
@@ -34,6 +35,52 @@ final class ArchiveLock {
             let info = Array("pid \(getpid()), \(command), since \(ISO8601DateFormatter().string(from: Date()))\n".utf8)
             _ = ftruncate(fd, 0)
             _ = info.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+        }
+    }
+
+    /// Opens (or makes) the lock file without following a link, and refuses anything
+    /// but a regular file with a single link.
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let hint = "remove \(path) (lethe makes a new, empty lock file) and check who put it there"
+        // O_NONBLOCK: opening a FIFO must not wait for a writer.
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard fd >= 0 else {
+            let err = errno
+            var info = stat()
+            if lstat(path, &info) == 0, let kind = describe(info.st_mode), (info.st_mode & S_IFMT) != S_IFREG {
+                throw LetheError(.failure, "\(path) is \(kind), not a regular file: refusing to use it as the archive's lock", hint: hint)
+            }
+            throw LetheError(.failure, "cannot open lock file \(path): \(String(cString: strerror(err)))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw LetheError(.failure, "cannot inspect lock file \(path): \(reason)")
+        }
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            throw LetheError(.failure, "\(path) is \(describe(info.st_mode) ?? "not a regular file"), not a regular file: refusing to use it as the archive's lock", hint: hint)
+        }
+        if info.st_nlink > 1 {
+            close(fd)
+            throw LetheError(.failure, "\(path) has \(info.st_nlink) hard links: refusing to use (and truncate) a file shared with another path", hint: hint)
+        }
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        return fd
+    }
+
+    private static func describe(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFREG: return "a regular file"
+        default: return nil
         }
     }
 
