@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The archive's `lock` file: never followed when it is a link, never anything but a
-/// regular file of its own.
+/// regular file of its own, and a refused run names the holder even in the instant
+/// between the holder taking the lock and writing its line.
 @Suite(.serialized) struct LockFileTests {
     static let sample = Harness.fixtures.appendingPathComponent("slack-sample")
 
@@ -61,5 +62,43 @@ import Testing
         let r = try Harness.run(["import", Self.sample.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(r.status == 1 && r.stderr.contains("has 2 hard links"), "\(r.stderr)")
         #expect(try Data(contentsOf: victim) == content)
+    }
+
+    /// The holder takes the lock, and only then writes its line: a run refused in between
+    /// still names it (it looks again for a moment before reporting).
+    @Test func aRefusedRunNamesAHolderThatHasNotWrittenItsLineYet() throws {
+        let a = try Harness.makeArchive("lock-race")
+        let lockPath = a.dir.appendingPathComponent("lock").path
+        let fd = open(lockPath, O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let line = Array("pid 424242, lethe import (test holder), since 2026-01-01T00:00:00Z\n".utf8)
+        let writer = Thread {
+            usleep(300_000)
+            _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+        }
+        writer.start()
+        let r = try Harness.run(["import", Self.sample.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(r.status == 7, "\(r.stderr)")
+        #expect(r.stderr.contains("locked by another lethe process (pid 424242, lethe import (test holder)"), "\(r.stderr)")
+        _ = ftruncate(fd, 0)
+        flock(fd, LOCK_UN)
+    }
+
+    /// Readers write no line; a writer refused by them says so instead of naming no one.
+    @Test func aWriterRefusedByReadersSaysSo() throws {
+        let a = try Harness.makeArchive("lock-readers")
+        let fd = open(a.dir.appendingPathComponent("lock").path, O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_SH | LOCK_NB) == 0)
+        let r = try Harness.run(["import", Self.sample.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(r.status == 7, "\(r.stderr)")
+        #expect(r.stderr.contains("(held by one or more reading commands"), "\(r.stderr)")
+        // A reader is not refused by readers.
+        let s = try Harness.run(["stats", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
+        #expect(s.status == 0, "\(s.stderr)")
+        flock(fd, LOCK_UN)
     }
 }

@@ -13,28 +13,42 @@ final class ArchiveLock {
 
     enum Mode { case shared, exclusive }
 
+    /// How long a process that found the lock taken keeps looking for the holder's line
+    /// (or for the lock to come free) before it reports: the holder writes its line just
+    /// after it takes the lock, and empties the file just before it lets go.
+    static let holderGraceSeconds = 1.0
+
     init(directory: URL, mode: Mode, command: String, waitSeconds: Double) throws {
         let path = directory.appendingPathComponent(Schema.lockFile).path
         exclusive = mode == .exclusive
         fd = try ArchiveLock.openLockFile(path)
         let op = (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
         let deadline = Date().addingTimeInterval(waitSeconds)
+        let graceEnd = deadline.addingTimeInterval(ArchiveLock.holderGraceSeconds)
         while flock(fd, op) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw LetheError(.failure, "cannot lock \(path): \(String(cString: strerror(errno)))")
             }
-            if Date() >= deadline {
-                let holder = ArchiveLock.holder(fd: fd)
-                throw LetheError(.locked, "the archive is locked by another lethe process\(holder.map { " (\($0))" } ?? "")",
-                                 hint: "wait for it to finish, or pass --wait SECONDS to wait for the lock")
+            let now = Date()
+            if now >= deadline {
+                // Past the deadline, report at once when the holder is named; else look a
+                // little longer, for a holder between taking the lock and writing its line.
+                let holder = ArchiveLock.holder(fd: fd) ?? (now >= graceEnd ? ArchiveLock.readersOnly(fd: fd, exclusive: exclusive) : nil)
+                if holder != nil || now >= graceEnd {
+                    throw LetheError(.locked, "the archive is locked by another lethe process\(holder.map { " (\($0))" } ?? "")",
+                                     hint: "wait for it to finish, or pass --wait SECONDS to wait for the lock")
+                }
+                usleep(20_000)
+                continue
             }
             usleep(100_000)
         }
         acquired = true
         if mode == .exclusive {
+            // Write the line first, then cut off whatever was longer: the file never looks empty while held.
             let info = Array("pid \(getpid()), \(command), since \(ISO8601DateFormatter().string(from: Date()))\n".utf8)
-            _ = ftruncate(fd, 0)
             _ = info.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+            _ = ftruncate(fd, off_t(info.count))
         }
     }
 
@@ -90,6 +104,14 @@ final class ArchiveLock {
         guard n > 0 else { return nil }
         let s = String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return s.isEmpty ? nil : s
+    }
+
+    /// For a writer refused while the file names no one: the holders are readers (which
+    /// write no line) when a shared lock is free to take. Released at once.
+    private static func readersOnly(fd: Int32, exclusive: Bool) -> String? {
+        guard exclusive, flock(fd, LOCK_SH | LOCK_NB) == 0 else { return nil }
+        flock(fd, LOCK_UN)
+        return "held by one or more reading commands: search, export, stats, verify…"
     }
 
     deinit {
