@@ -29,12 +29,7 @@ public final class Exporter {
     public func run(to out: URL) throws -> ExportReport {
         let started = Date()
         let fm = FileManager.default
-        if fm.fileExists(atPath: out.path) {
-            let contents = (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
-            guard contents.isEmpty else {
-                throw LetheError(.usage, "\(out.path) exists and is not empty", hint: "export into a new or empty folder")
-            }
-        }
+        try Exporter.checkTarget(out)
         // Written into a hidden sibling and renamed into place at the end: a failed export
         // (a record that does not authenticate, a full disk) leaves no half export behind.
         let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).lethe-partial-\(getpid())")
@@ -43,14 +38,36 @@ public final class Exporter {
         var report = ExportReport(out: out.path)
         do {
             try write(into: staging, report: &report)
-            if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }  // checked empty above
-            try fm.moveItem(at: staging, to: out)
+            // rename(2) replaces only a missing path or an empty folder: a file or a folder
+            // that gained content since the check is never deleted, the export fails instead.
+            guard rename(staging.path, out.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                throw LetheError(.failure, "cannot move the export into \(out.path): \(reason)",
+                                 hint: "nothing was replaced; export into a new or empty folder")
+            }
         } catch {
             try? fm.removeItem(at: staging)
             throw error
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Refuses an `--out` that is anything but a missing path or an empty folder, before any work:
+    /// an export never deletes or overwrites what the user already has there.
+    public static func checkTarget(_ out: URL) throws {
+        var info = stat()
+        guard lstat(out.path, &info) == 0 else { return }
+        let hint = "export into a new or empty folder; nothing was changed"
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? [""]
+            guard contents.isEmpty else { throw LetheError(.usage, "\(out.path) exists and is not an empty folder", hint: hint) }
+        case S_IFLNK:
+            throw LetheError(.usage, "\(out.path) is a symbolic link", hint: hint)
+        default:
+            throw LetheError(.usage, "\(out.path) exists and is not a folder", hint: hint)
+        }
     }
 
     private func write(into out: URL, report: inout ExportReport) throws {
