@@ -8,6 +8,8 @@ public struct ExportReport: Codable, Sendable {
     public var messages = 0
     public var dayFiles = 0
     public var seconds = 0.0
+    /// Conversations written to another folder than their record names (an unsafe or colliding name).
+    public var warnings: [String] = []
 }
 
 /// Writes the archive back out as a Slack export folder.
@@ -93,11 +95,15 @@ public final class Exporter {
         progress?.began("export", total: totalSegments)
         defer { progress?.ended() }
         var segmentsDone = 0
+        var taken = Set<String>()
         for (cno, conversation) in channels {
-            let folder = out.appendingPathComponent(conversation.folder, isDirectory: true)
-            guard Exporter.isSafeFolderName(conversation.folder) else {
-                throw LetheError(.integrity, "channel \(conversation.id): folder name is not a safe relative name")
+            // The importer records only safe, distinct folders; an archive made before it did
+            // may hold any name, so the rule is applied again to what is written.
+            let (name, reason) = FolderName.assign(conversation.folder, id: conversation.id, taken: &taken)
+            if let reason {
+                report.warnings.append("channel \(conversation.id): its recorded folder name cannot be written as it is (\(reason)); exported to the folder \"\(name)\"")
             }
+            let folder = out.appendingPathComponent(name, isDirectory: true)
             var written = Set<Int32>()
             var open: [Int32: [Segment.Message]] = [:]
             var madeFolder = false
@@ -128,11 +134,6 @@ public final class Exporter {
             }
             for day in open.keys.sorted() { try flush(day) }
         }
-    }
-
-    /// A folder name from an export is used only if it is one plain path component.
-    static func isSafeFolderName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 
     /// Writes a JSON array, one element per line, as `lethe export` lays out every file.

@@ -24,6 +24,7 @@ struct Export: ParsableCommand {
             try Exporter.checkTarget(target)  // before the slow unlock
             let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe export")
             let report = try Exporter(archive: archive, progress: TerminalProgress()).run(to: target)
+            for w in report.warnings { printWarning(w) }
             if output.json {
                 try printJSON(report)
             } else {
