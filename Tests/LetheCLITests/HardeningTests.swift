@@ -54,4 +54,40 @@ import Testing
         r = try export(root.appendingPathComponent("new/nested"))
         #expect(r.status == 0, "\(r.stderr)")
     }
+
+    // MARK: - policy alias bombs
+
+    /// Billion laughs: nine levels of nine aliases (387 million nodes expanded), then the
+    /// biggest used twice as a mapping key, which Yams hashes to check for duplicates.
+    static let aliasBomb: String = {
+        var lines = ["version: 1", "default: {keep: 30d}", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for i in 1...8 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ", ") + "]") }
+        return (lines + ["? *a8", ": 1", "? *a8", ": 2"]).joined(separator: "\n") + "\n"
+    }()
+
+    @Test func aYAMLAliasBombIsRefusedAtOnce() throws {
+        let root = Harness.tempDir("bomb")
+        // The same bomb is kept in the fuzz corpus, which LetheFuzzTests replays.
+        let corpus = try String(contentsOf: Harness.packageRoot.appendingPathComponent("Tests/FuzzCorpus/policy-parser/regress-alias-bomb"), encoding: .utf8)
+        #expect(corpus == Self.aliasBomb)
+        let many = "version: 1\ndefault: &k {keep: 30d}\nx: [" + Array(repeating: "*k", count: 101).joined(separator: ", ") + "]\n"
+        let deep = "version: 1\ndefault: {keep: 30d}\nx: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "\n"
+        for (name, yaml, text) in [("bomb.yml", Self.aliasBomb, "bomb.yml:8:15: the policy expands to more than 100000 YAML nodes"),
+                                   ("many.yml", many, "many.yml:3:405: more than 100 aliases"),
+                                   ("deep.yml", deep, "deep.yml:3:67: nested more than 64 levels deep")] {
+            let file = root.appendingPathComponent(name)
+            try Data(yaml.utf8).write(to: file)
+            let started = Date()
+            let r = try Harness.run(["policy", "check", file.path])
+            let seconds = Date().timeIntervalSince(started)
+            #expect(r.status == 6, "\(name): exit \(r.status): \(r.stderr)")
+            #expect(r.stderr.hasPrefix("lethe: error: \(root.path)/\(text)"), "\(name): file:line:column: \(r.stderr)")
+            #expect(seconds < 10, "\(name): refused in \(seconds) s: the limit applies before composing")
+        }
+        // Aliases within the limits still work.
+        let fine = root.appendingPathComponent("fine.yml")
+        try Data("version: 1\ndefault: {keep: &k 30d}\nrules:\n  - {name: a, match: &m {channels: ['*']}, keep: *k}\n  - {name: b, match: *m, keep: 90d}\n".utf8).write(to: fine)
+        let r = try Harness.run(["policy", "check", fine.path])
+        #expect(r.status == 0 && r.stdout.contains("valid"), "\(r.stderr)")
+    }
 }
