@@ -90,4 +90,39 @@ import Testing
         let r = try Harness.run(["policy", "check", fine.path])
         #expect(r.status == 0 && r.stdout.contains("valid"), "\(r.stderr)")
     }
+
+    // MARK: - weak passphrases
+
+    @Test func aShortPassphraseIsRefusedUnlessAllowedAndAWeakOneWarns() throws {
+        let root = Harness.tempDir("weak")
+        func initArchive(_ name: String, _ pass: String, _ extra: [String] = []) throws -> (Harness.Result, URL) {
+            let dir = root.appendingPathComponent(name)
+            return (try Harness.run(["init", "--kdf", "interactive"] + extra, env: ["LETHE_ARCHIVE": dir.path, "LETHE_PASSPHRASE": pass]), dir)
+        }
+        var (r, dir) = try initArchive("one", "x")
+        #expect(r.status == 64 && r.stderr.contains("the new passphrase has 1 character; at least 8 are required"), "\(r.stderr)")
+        #expect(r.stderr.contains("--allow-weak-passphrase"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "no archive made")
+        (r, dir) = try initArchive("allowed", "x", ["--allow-weak-passphrase"])
+        #expect(r.status == 0 && r.stderr.contains("lethe: warning: the new passphrase has only 1 character"), "\(r.stderr)")
+        for (name, pass, why) in [("common", "PassWord1", "one of the most common passwords"), ("same", "zzzzzzzzzzzzzz", "one character repeated"),
+                                  ("digits", "20240517", "only digits, under 12 characters"), ("lower", "lethearch", "only lower-case letters")] {
+            (r, _) = try initArchive(name, pass)
+            #expect(r.status == 0 && r.stderr.contains("lethe: warning: the new passphrase is weak (\(why)"), "\(name): \(r.stderr)")
+        }
+        (r, _) = try initArchive("good", "correct horse battery staple")
+        #expect(r.status == 0 && !r.stderr.contains("warning"), "\(r.stderr)")
+
+        // The same rule for key add-passphrase and change-passphrase; the old secret still opens.
+        let a = try Harness.makeArchive("weak-key")
+        let before = Harness.snapshot(a.dir)
+        for cmd in [["key", "add-passphrase"], ["key", "change-passphrase"]] {
+            r = try Harness.run(cmd + ["--kdf", "interactive"], env: a.env.merging(["LETHE_NEW_PASSPHRASE": "short"]) { $1 })
+            #expect(r.status == 64 && r.stderr.contains("has 5 characters; at least 8"), "\(cmd): \(r.stderr)")
+        }
+        #expect(Harness.snapshot(a.dir).filter { !$0.key.hasSuffix("lock") } == before.filter { !$0.key.hasSuffix("lock") })
+        r = try Harness.run(["key", "add-passphrase", "--kdf", "interactive", "--allow-weak-passphrase"], env: a.env.merging(["LETHE_NEW_PASSPHRASE": "short"]) { $1 })
+        #expect(r.status == 0 && r.stderr.contains("warning: the new passphrase has only 5 characters"), "\(r.stderr)")
+        #expect(try Harness.run(["stats"], env: ["LETHE_ARCHIVE": a.dir.path, "LETHE_PASSPHRASE": "short"]).status == 0)
+    }
 }
