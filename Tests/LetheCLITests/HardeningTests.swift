@@ -125,4 +125,28 @@ import Testing
         #expect(r.status == 0 && r.stderr.contains("warning: the new passphrase has only 5 characters"), "\(r.stderr)")
         #expect(try Harness.run(["stats"], env: ["LETHE_ARCHIVE": a.dir.path, "LETHE_PASSPHRASE": "short"]).status == 0)
     }
+
+    // MARK: - secret files others can read
+
+    @Test func aSecretFileOthersCanReadIsUsedWithAWarning() throws {
+        let a = try Harness.makeArchive("modes")
+        let env = ["LETHE_ARCHIVE": a.dir.path]
+        #expect(chmod(a.keyFile.path, 0o644) == 0)
+        var r = try Harness.run(["stats", "--key-file", a.keyFile.path], env: env)
+        #expect(r.status == 0, "not refused: \(r.stderr)")
+        #expect(r.stderr.contains("lethe: warning: key file \(a.keyFile.path) is accessible by others (mode 0644)"), "\(r.stderr)")
+        #expect(r.stderr.contains("chmod 600 \(a.keyFile.path)"))
+        #expect(chmod(a.keyFile.path, 0o600) == 0)
+        r = try Harness.run(["stats", "--key-file", a.keyFile.path], env: env)
+        #expect(r.status == 0 && !r.stderr.contains("warning"), "\(r.stderr)")
+
+        let passFile = a.dir.deletingLastPathComponent().appendingPathComponent("pass")
+        try Data("correct horse battery staple\n".utf8).write(to: passFile)
+        #expect(chmod(passFile.path, 0o640) == 0)
+        r = try Harness.run(["stats", "--passphrase-file", passFile.path], env: env)
+        #expect(r.status == 0 && r.stderr.contains("lethe: warning: passphrase file \(passFile.path) is accessible by others (mode 0640)"), "\(r.stderr)")
+        #expect(chmod(passFile.path, 0o400) == 0)
+        r = try Harness.run(["stats", "--passphrase-file", passFile.path], env: env)
+        #expect(r.status == 0 && !r.stderr.contains("warning"), "\(r.stderr)")
+    }
 }

@@ -48,7 +48,7 @@ struct Init: ParsableCommand {
             if let keyFile {
                 let url = URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)
                 if FileManager.default.fileExists(atPath: url.path) {
-                    credentials.keyFile = try KeyFile.load(url)
+                    credentials.keyFile = try SecretReader.loadKeyFile(url)
                 } else {
                     credentials.keyFile = try KeyFile.create(at: url)
                     created = url.path

@@ -98,7 +98,7 @@ struct Key: ParsableCommand {
                 let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-keyfile")
                 let url = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
                 let exists = FileManager.default.fileExists(atPath: url.path)
-                let key = exists ? try KeyFile.load(url) : try KeyFile.create(at: url)
+                let key = exists ? try SecretReader.loadKeyFile(url) : try KeyFile.create(at: url)
                 if exists, let id = try archive.keyFileSlot(opening: key) {
                     printLine("\(url.path) already opens slot \(id); nothing added.")
                     return

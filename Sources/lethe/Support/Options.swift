@@ -34,7 +34,7 @@ struct SecretOptions: ParsableArguments {
     /// The credentials to open an existing archive.
     func credentials() throws -> Credentials {
         var c = Credentials()
-        if let keyFile { c.keyFile = try KeyFile.load(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) }
+        if let keyFile { c.keyFile = try SecretReader.loadKeyFile(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) }
         c.passphrase = try SecretReader.passphrase(file: passphraseFile, promptIfNeeded: c.keyFile == nil, confirm: false)
         guard !c.isEmpty else {
             throw LetheError(.usage, "no secret given and no terminal to ask on",
