@@ -149,4 +149,56 @@ import Testing
         r = try Harness.run(["stats", "--passphrase-file", passFile.path], env: env)
         #expect(r.status == 0 && !r.stderr.contains("warning"), "\(r.stderr)")
     }
+
+    // MARK: - core dumps
+
+    /// A lethe that has unlocked the archive and waits for its lock has a core size limit of 0,
+    /// though it was started with core dumps allowed.
+    @Test func lethesCoreFileLimitIsZero() throws {
+        #if os(Linux)
+        var hard = rlimit()
+        getrlimit(Int32(RLIMIT_CORE.rawValue), &hard)
+        guard hard.rlim_max > 0 else {
+            print("SKIP lethesCoreFileLimitIsZero: the hard core-size limit here is 0, so a child cannot start with core dumps allowed")
+            return
+        }
+        let a = try Harness.makeArchive("core")
+        let fd = open(a.dir.appendingPathComponent("lock").path, O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // The limit the child starts with: as high as allowed, never 0.
+        p.arguments = ["-c", "ulimit -S -c \(hard.rlim_max == rlim_t.max ? "unlimited" : String(hard.rlim_max)) && exec \"$0\" \"$@\"",
+                       Harness.binary.path, "import", "--wait", "60", LockFileTests.sample.path, "--key-file", a.keyFile.path]
+        p.environment = ["LETHE_ARCHIVE": a.dir.path, "PATH": "/usr/bin:/bin"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer {
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+        }
+        func coreLimit() -> String? {
+            let limits = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)) ?? ""
+            return limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
+                .map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).joined(separator: " ") }
+        }
+        func exe() -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p.processIdentifier)/exe") }
+        // Once the shell has exec'd lethe, it soon sets its limit; it then waits on our lock.
+        let deadline = Date().addingTimeInterval(20)
+        var seen: String?
+        while Date() < deadline, p.isRunning {
+            if exe().map({ $0.hasSuffix("/lethe") }) == true { seen = coreLimit() }
+            if seen == "0 0" { break }
+            usleep(20_000)
+        }
+        #expect(p.isRunning, "lethe still waits for the lock, so the limit read is the running process's")
+        #expect(seen == "0 0", "Max core file size (soft hard) of lethe: \(seen ?? "not read")")
+        flock(fd, LOCK_UN)
+        #else
+        print("SKIP lethesCoreFileLimitIsZero: reads /proc, Linux only")
+        #endif
+    }
 }
