@@ -201,4 +201,30 @@ import Testing
         print("SKIP lethesCoreFileLimitIsZero: reads /proc, Linux only")
         #endif
     }
+
+    // MARK: - archive folder mode
+
+    @Test func anArchiveFolderOthersCanEnterIsTightenedTo0700() throws {
+        let root = Harness.tempDir("mode")
+        let dir = root.appendingPathComponent("archive")
+        let key = root.appendingPathComponent("key")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        #expect(chmod(dir.path, 0o755) == 0)
+        func mode() throws -> Int { (try FileManager.default.attributesOfItem(atPath: dir.path)[.posixPermissions] as? Int ?? -1) & 0o7777 }
+        let env = ["LETHE_ARCHIVE": dir.path]
+        var r = try Harness.run(["init", "--key-file", key.path], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try mode() == 0o700)
+        #expect(r.stderr.contains("lethe: note: archive folder \(dir.path) was mode 0755; set to 0700"), "\(r.stderr)")
+        // A writing command tightens it again; a reading one leaves it (and says nothing).
+        #expect(chmod(dir.path, 0o755) == 0)
+        r = try Harness.run(["stats", "--key-file", key.path], env: env)
+        let modeAfterStats = try mode()
+        #expect(r.status == 0 && !r.stderr.contains("note") && modeAfterStats == 0o755, "\(r.stderr)")
+        r = try Harness.run(["import", LockFileTests.sample.path, "--key-file", key.path], env: env)
+        #expect(r.status == 0 && r.stderr.contains("was mode 0755; set to 0700"), "\(r.stderr)")
+        #expect(try mode() == 0o700)
+        r = try Harness.run(["import", LockFileTests.sample.path, "--key-file", key.path], env: env)
+        #expect(r.status == 0 && !r.stderr.contains("note"), "nothing to say at 0700: \(r.stderr)")
+    }
 }

@@ -61,6 +61,7 @@ struct Init: ParsableCommand {
                                  hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
             }
             try Archive.create(at: dir, credentials: credentials, options: .init(scheme: scheme, kdf: profile))
+            ArchiveOptions.tighten(dir)  // an existing folder keeps its mode through create
             var slots: [String] = []
             if credentials.keyFile != nil { slots.append("keyfile") }
             if credentials.passphrase != nil { slots.append("passphrase") }
