@@ -227,4 +227,45 @@ import Testing
         r = try Harness.run(["import", LockFileTests.sample.path, "--key-file", key.path], env: env)
         #expect(r.status == 0 && !r.stderr.contains("note"), "nothing to say at 0700: \(r.stderr)")
     }
+
+    // MARK: - one instant, several spellings
+
+    @Test func oneInstantSpelledThreeWaysIsOneMessage() throws {
+        let root = Harness.tempDir("ts-spelling")
+        func export(_ name: String, _ stamps: [String]) throws -> URL {
+            let dir = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("general"), withIntermediateDirectories: true)
+            try Data(HostileExportTests.users.utf8).write(to: dir.appendingPathComponent("users.json"))
+            try Data(HostileExportTests.channels.utf8).write(to: dir.appendingPathComponent("channels.json"))
+            let day = "[" + (stamps.map { HostileExportTests.message($0, "half past") } + [HostileExportTests.message("1704100001.000100", "other")]).joined(separator: ",") + "]"
+            try Data(day.utf8).write(to: dir.appendingPathComponent("general/2024-01-01.json"))
+            return dir
+        }
+        let a = try Harness.makeArchive("ts-spelling")
+        let env = ["LETHE_ARCHIVE": a.dir.path]
+        var r = try Harness.run(["import", "--json", try export("first", ["1704100000.5", "1704100000.500000"]).path, "--key-file", a.keyFile.path], env: env)
+        #expect(r.status == 0 && r.json?["messages_added"] as? Int == 2 && r.json?["messages_skipped_duplicate"] as? Int == 1, "\(r.stdout) \(r.stderr)")
+        r = try Harness.run(["import", "--json", try export("second", ["1704100000.500000000"]).path, "--key-file", a.keyFile.path], env: env)
+        #expect(r.status == 0 && r.json?["messages_added"] as? Int == 0 && r.json?["messages_unchanged"] as? Int == 2, "\(r.stdout) \(r.stderr)")
+        r = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: env)
+        #expect(r.json?["messages"] as? Int == 2, "\(r.stdout)")
+        let out = root.appendingPathComponent("out")
+        #expect(try Harness.run(["export", "--out", out.path, "--key-file", a.keyFile.path], env: env).status == 0)
+        let tree = try ExportTree(out)
+        #expect(tree.messageCount == 2)
+        #expect(Set(tree.days["general/2024-01-01.json"]?.keys.map { $0 } ?? []) == ["1704100000.5", "1704100001.000100"], "the first-seen spelling is kept")
+        let text = try String(contentsOf: out.appendingPathComponent("general/2024-01-01.json"), encoding: .utf8)
+        #expect(!text.contains("1704100000.500000"), "\(text)")
+        // An ordinary re-import is still exact, and an edit under another spelling is an update kept under the first.
+        let edited = root.appendingPathComponent("edited")
+        try FileManager.default.copyItem(at: try export("third", ["1704100000.50"]), to: edited)
+        let day = edited.appendingPathComponent("general/2024-01-01.json")
+        try Data(try String(contentsOf: day, encoding: .utf8).replacingOccurrences(of: "half past", with: "half past (edited)").utf8).write(to: day)
+        r = try Harness.run(["import", "--json", edited.path, "--key-file", a.keyFile.path], env: env)
+        #expect(r.status == 0 && r.json?["messages_updated"] as? Int == 1 && r.json?["messages_added"] as? Int == 0, "\(r.stdout)")
+        let out2 = root.appendingPathComponent("out2")
+        #expect(try Harness.run(["export", "--out", out2.path, "--key-file", a.keyFile.path], env: env).status == 0)
+        let msgs = try ExportTree(out2).days["general/2024-01-01.json"] ?? [:]
+        #expect(msgs.count == 2 && (msgs["1704100000.5"]?["text"] as? String) == "half past (edited)", "\(msgs)")
+    }
 }
