@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        // setrlimit and prctl (variadic) for the CLI: no core dumps of a process holding plaintext.
+        .systemLibrary(name: "CProcess"),
 
         .target(
             name: "LetheCore",
@@ -32,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "lethe",
             dependencies: [
-                "LetheCore",
+                "LetheCore", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -8,6 +8,8 @@ public struct ExportReport: Codable, Sendable {
     public var messages = 0
     public var dayFiles = 0
     public var seconds = 0.0
+    /// Conversations written to another folder than their record names (an unsafe or colliding name).
+    public var warnings: [String] = []
 }
 
 /// Writes the archive back out as a Slack export folder.
@@ -29,12 +31,7 @@ public final class Exporter {
     public func run(to out: URL) throws -> ExportReport {
         let started = Date()
         let fm = FileManager.default
-        if fm.fileExists(atPath: out.path) {
-            let contents = (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
-            guard contents.isEmpty else {
-                throw LetheError(.usage, "\(out.path) exists and is not empty", hint: "export into a new or empty folder")
-            }
-        }
+        try Exporter.checkTarget(out)
         // Written into a hidden sibling and renamed into place at the end: a failed export
         // (a full disk) leaves no half export behind. Records that do not open are left
         // out and named in `archive.damaged`: the rest is exported.
@@ -44,14 +41,36 @@ public final class Exporter {
         var report = ExportReport(out: out.path)
         do {
             try write(into: staging, report: &report)
-            if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }  // checked empty above
-            try fm.moveItem(at: staging, to: out)
+            // rename(2) replaces only a missing path or an empty folder: a file or a folder
+            // that gained content since the check is never deleted, the export fails instead.
+            guard rename(staging.path, out.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                throw LetheError(.failure, "cannot move the export into \(out.path): \(reason)",
+                                 hint: "nothing was replaced; export into a new or empty folder")
+            }
         } catch {
             try? fm.removeItem(at: staging)
             throw error
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Refuses an `--out` that is anything but a missing path or an empty folder, before any work:
+    /// an export never deletes or overwrites what the user already has there.
+    public static func checkTarget(_ out: URL) throws {
+        var info = stat()
+        guard lstat(out.path, &info) == 0 else { return }
+        let hint = "export into a new or empty folder; nothing was changed"
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? [""]
+            guard contents.isEmpty else { throw LetheError(.usage, "\(out.path) exists and is not an empty folder", hint: hint) }
+        case S_IFLNK:
+            throw LetheError(.usage, "\(out.path) is a symbolic link", hint: hint)
+        default:
+            throw LetheError(.usage, "\(out.path) exists and is not a folder", hint: hint)
+        }
     }
 
     private func write(into out: URL, report: inout ExportReport) throws {
@@ -82,11 +101,15 @@ public final class Exporter {
         progress?.began("export", total: totalSegments)
         defer { progress?.ended() }
         var segmentsDone = 0
+        var taken = Set<String>()
         for (cno, conversation) in channels {
-            let folder = out.appendingPathComponent(conversation.folder, isDirectory: true)
-            guard Exporter.isSafeFolderName(conversation.folder) else {
-                throw LetheError(.integrity, "channel \(conversation.id): folder name is not a safe relative name")
+            // The importer records only safe, distinct folders; an archive made before it did
+            // may hold any name, so the rule is applied again to what is written.
+            let (name, reason) = FolderName.assign(conversation.folder, id: conversation.id, taken: &taken)
+            if let reason {
+                report.warnings.append("channel \(conversation.id): its recorded folder name cannot be written as it is (\(reason)); exported to the folder \"\(name)\"")
             }
+            let folder = out.appendingPathComponent(name, isDirectory: true)
             var written = Set<Int32>()
             var open: [Int32: [Segment.Message]] = [:]
             var madeFolder = false
@@ -123,11 +146,6 @@ public final class Exporter {
             }
             for day in open.keys.sorted() { try flush(day) }
         }
-    }
-
-    /// A folder name from an export is used only if it is one plain path component.
-    static func isSafeFolderName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 
     /// Writes a JSON array, one element per line, as `lethe export` lays out every file.

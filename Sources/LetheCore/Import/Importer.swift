@@ -209,8 +209,10 @@ public final class Importer {
                     report.messagesSkippedShredded += 1
                     continue
                 }
-                let msg = Segment.Message(ts: m.ts, fileDay: fileDay, editedTS: m.editedTS, json: m.json)
-                if pending[bucket, default: [:]].updateValue(msg, forKey: m.ts.string) != nil {
+                var msg = Segment.Message(ts: m.ts, fileDay: fileDay, editedTS: m.editedTS, json: m.json)
+                let key = Importer.identity(m.ts)
+                if let first = pending[bucket]?[key], first.ts.string != m.ts.string { msg = Importer.respelled(msg, as: first.ts).message }
+                if pending[bucket, default: [:]].updateValue(msg, forKey: key) != nil {
                     report.messagesSkippedDuplicate += 1
                     try warn(ImportWarning(file: day.path, reason: "duplicate ts \(m.ts.string) in \(conversation.folder): the last copy is kept"))
                 } else {
@@ -269,7 +271,9 @@ public final class Importer {
                 }
                 key = k
                 let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)
-                merged = Dictionary(uniqueKeysWithValues: segment.messages.map { ($0.ts.string, $0) })
+                // An archive written before ts identities were normalised may hold one instant
+                // under several spellings: the first (in ts order) is kept when the bucket is rewritten.
+                merged = Dictionary(segment.messages.map { (Importer.identity($0.ts), $0) }, uniquingKeysWith: { first, _ in first })
             } catch let e as LetheError where e.kind == .integrity {
                 // Merging would overwrite the damaged copy, which a data.db backup may still restore.
                 archive.noteDamage(channel: channelID, bucket: bucket, e)
@@ -285,9 +289,18 @@ public final class Importer {
             key = try archive.bucketKey(cno: cno, bucket: bucket) ?? archive.createBucketKey(cno: cno, bucket: bucket)
             merged = [:]
         }
-        for (ts, new) in incoming {
+        for (ts, incomingMessage) in incoming {
             if let old = merged[ts] {
-                if old.json == new.json || Importer.isOlderVersion(new, than: old) {
+                var new = incomingMessage
+                var same = old.json == new.json
+                if !same && old.ts.string != new.ts.string {
+                    // The same instant spelled otherwise ("….5" and "….500000"): compared, and
+                    // kept, with the spelling the archive saw first.
+                    let (respelled, value) = Importer.respelled(new, as: old.ts)
+                    new = respelled
+                    same = value != nil && (try? JSONValue.parse(old.json)) == value
+                }
+                if same || Importer.isOlderVersion(new, than: old) {
                     report.messagesUnchanged += 1
                 } else {
                     merged[ts] = new
@@ -295,9 +308,9 @@ public final class Importer {
                     changed.append(new)
                 }
             } else {
-                merged[ts] = new
+                merged[ts] = incomingMessage
                 report.messagesAdded += 1
-                changed.append(new)
+                changed.append(incomingMessage)
             }
         }
         guard !changed.isEmpty else { return [] }
@@ -307,6 +320,25 @@ public final class Importer {
         report.bucketsWritten += 1
         bytesSinceCommit += body.count
         return changed
+    }
+
+    /// A message's identity within its conversation: its `ts` as integer seconds and the
+    /// fraction without trailing zeros, so `1704100000.5`, `….500000` and `….500000000`
+    /// are one message (Slack writes six digits; other tools write fewer or more).
+    static func identity(_ ts: SlackTimestamp) -> String {
+        var fraction = ts.string.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? ""
+        while fraction.last == "0" { fraction = fraction.dropLast() }
+        return fraction.isEmpty ? String(ts.seconds) : "\(ts.seconds).\(fraction)"
+    }
+
+    /// `message` with its top-level `ts` written as `ts`, and its parsed value (nil when it does not parse as an object).
+    static func respelled(_ message: Segment.Message, as ts: SlackTimestamp) -> (message: Segment.Message, value: JSONValue?) {
+        guard case .object(var members)? = try? JSONValue.parse(message.json),
+              let i = members.firstIndex(where: { $0.key == "ts" })
+        else { return (message, nil) }
+        members[i].value = .string(ts.string)
+        let value = JSONValue.object(members)
+        return (Segment.Message(ts: ts, fileDay: message.fileDay, editedTS: message.editedTS, json: value.encoded()), value)
     }
 
     /// True when `new` is an earlier version of `old` (an older export imported after a newer one).

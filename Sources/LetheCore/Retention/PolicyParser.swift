@@ -16,6 +16,12 @@ struct PolicyParser {
     func parse(_ yaml: String) throws -> RetentionPolicy {
         let composed: Node?
         do {
+            try PolicyShape.check(yaml)
+        } catch let e as PolicyShape.TooBig {
+            throw LetheError(.policyInvalid, "\(file):\(e.line):\(e.column): \(e.reason)",
+                             hint: "a policy needs no more than a few dozen YAML nodes; write it out without aliases")
+        }
+        do {
             composed = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
             throw syntaxError(error)

@@ -11,6 +11,8 @@ struct Import: ParsableCommand {
 
             Malformed records (a message without ts, a field of the wrong type) are skipped with a warning naming the file, and counted; --strict fails instead. A file that is not JSON, nests too deep, or breaks a size limit fails the import. Zip entries that would escape the export (.., absolute paths, symlinks) and duplicate entries are skipped with a warning.
 
+            A channel whose name cannot be a folder (.., a path, a NUL, users.json, a case-only twin of another, over 200 bytes) keeps all its messages and is exported to a safe folder name instead; the warning names the channel id and that folder.
+
             An import is one transaction: when it fails or is killed, the archive is exactly as it was, and it can simply be run again.
             """)
 

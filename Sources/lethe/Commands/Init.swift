@@ -9,6 +9,8 @@ struct Init: ParsableCommand {
         discussion: """
             The archive gets a passphrase slot (from LETHE_PASSPHRASE, --passphrase-file or a prompt) and/or a key-file slot (--key-file FILE: made if missing, used if it exists). Either one unlocks the archive. Keep keys.db with your key backups: see docs/SECURITY.md.
 
+            A passphrase needs at least 8 characters (--allow-weak-passphrase accepts a shorter one); one that is easy to guess (a common password, one character repeated, only digits or only letters of one case under 12 characters) is accepted with a warning. Anyone with a copy of keys.db can try guesses offline.
+
             --bucket sets the retention granularity for good: a bucket is shredded only when every message it can hold has expired. Day is the default and the finest.
             """)
 
@@ -21,6 +23,8 @@ struct Init: ParsableCommand {
     var bucket: String = "day"
     @Option(name: .long, help: "Argon2id cost for the passphrase: interactive, moderate or sensitive (default: moderate).")
     var kdf: String = "moderate"
+    @Flag(name: .long, help: "Accept a passphrase under 8 characters (with a warning).")
+    var allowWeakPassphrase = false
     @OptionGroup var output: OutputOptions
 
     struct Report: Encodable {
@@ -44,18 +48,20 @@ struct Init: ParsableCommand {
             if let keyFile {
                 let url = URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)
                 if FileManager.default.fileExists(atPath: url.path) {
-                    credentials.keyFile = try KeyFile.load(url)
+                    credentials.keyFile = try SecretReader.loadKeyFile(url)
                 } else {
                     credentials.keyFile = try KeyFile.create(at: url)
                     created = url.path
                 }
             }
             credentials.passphrase = try SecretReader.passphrase(file: passphraseFile, promptIfNeeded: keyFile == nil, confirm: true)
+            if let passphrase = credentials.passphrase { try PassphraseStrength.vet(passphrase, allowWeak: allowWeakPassphrase) }
             guard !credentials.isEmpty else {
                 throw LetheError(.usage, "no secret given and no terminal to ask on",
                                  hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
             }
             try Archive.create(at: dir, credentials: credentials, options: .init(scheme: scheme, kdf: profile))
+            ArchiveOptions.tighten(dir)  // an existing folder keeps its mode through create
             var slots: [String] = []
             if credentials.keyFile != nil { slots.append("keyfile") }
             if credentials.passphrase != nil { slots.append("passphrase") }

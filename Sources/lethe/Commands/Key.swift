@@ -7,7 +7,7 @@ struct Key: ParsableCommand {
         commandName: "key",
         abstract: "Manage the ways to open the archive (key slots).",
         discussion: """
-            Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file. Changing slots rewraps that key only; no message is re-encrypted. Copies of keys.db taken earlier still hold the old slots: see the backup rule in docs/SECURITY.md. New passphrases come from LETHE_NEW_PASSPHRASE, --new-passphrase-file, or a prompt.
+            Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file. Changing slots rewraps that key only; no message is re-encrypted. Copies of keys.db taken earlier still hold the old slots: see the backup rule in docs/SECURITY.md. New passphrases come from LETHE_NEW_PASSPHRASE, --new-passphrase-file, or a prompt, and need at least 8 characters (--allow-weak-passphrase accepts fewer); an easily guessed one is accepted with a warning.
             """,
         subcommands: [List.self, AddPassphrase.self, AddKeyFile.self, ChangePassphrase.self, Remove.self])
 
@@ -34,8 +34,16 @@ struct Key: ParsableCommand {
         var newPassphraseFile: String?
         @Option(name: .long, help: "Argon2id cost: interactive, moderate or sensitive (default: moderate).")
         var kdf: String = "moderate"
+        @Flag(name: .long, help: "Accept a new passphrase under 8 characters (with a warning).")
+        var allowWeakPassphrase = false
 
         func read() throws -> (Secret, KDFProfile) {
+            let (secret, profile) = try readUnchecked()
+            try PassphraseStrength.vet(secret, allowWeak: allowWeakPassphrase)
+            return (secret, profile)
+        }
+
+        private func readUnchecked() throws -> (Secret, KDFProfile) {
             guard let profile = KDFProfile(rawValue: kdf) else { throw LetheError(.usage, "unknown kdf profile '\(kdf)'", hint: "use interactive, moderate or sensitive") }
             if newPassphraseFile == nil, let p = getenv("LETHE_NEW_PASSPHRASE") {
                 var bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
@@ -90,7 +98,7 @@ struct Key: ParsableCommand {
                 let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-keyfile")
                 let url = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
                 let exists = FileManager.default.fileExists(atPath: url.path)
-                let key = exists ? try KeyFile.load(url) : try KeyFile.create(at: url)
+                let key = exists ? try SecretReader.loadKeyFile(url) : try KeyFile.create(at: url)
                 if exists, let id = try archive.keyFileSlot(opening: key) {
                     printLine("\(url.path) already opens slot \(id); nothing added.")
                     return

@@ -11,13 +11,36 @@ struct ArchiveOptions: ParsableArguments {
     var wait: Double = 0
 
     /// Opens and unlocks the archive with the secret the user gave, recording `command` in the lock.
+    /// A writing command then tightens the folder to 0700 (docs/FORMAT.md) if it is looser.
     func open(_ secrets: SecretOptions, mode: Archive.Mode, command: String) throws -> Archive {
         let archive = try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait)
+        if mode == .write { ArchiveOptions.tighten(archive.directory) }
         for p in archive.integrityProblems {
             printWarning("keys.db was altered without the key: \(p); reading on with the authenticated values (commands that write or shred refuse; `lethe verify` lists everything)")
         }
         OpenedArchive.current = archive
         return archive
+    }
+
+    /// An archive folder others can enter (0755 from an old copy, a restore, a hand-made
+    /// folder) becomes 0700 with a note, when this user owns it; else a warning.
+    static func tighten(_ dir: URL) {
+        var info = stat()
+        guard lstat(dir.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_mode & 0o077 != 0 else { return }
+        func octal(_ m: mode_t) -> String {
+            let s = String(m & 0o7777, radix: 8)
+            return String(repeating: "0", count: max(0, 4 - s.count)) + s
+        }
+        let was = octal(info.st_mode)
+        guard info.st_uid == geteuid() else {
+            printWarning("archive folder \(dir.path) is accessible by others (mode \(was)) and belongs to another user; not changed")
+            return
+        }
+        if chmod(dir.path, 0o700) == 0 {
+            printNote("archive folder \(dir.path) was mode \(was); set to 0700, as an archive folder should be")
+        } else {
+            printWarning("archive folder \(dir.path) is accessible by others (mode \(was)) and could not be set to 0700: \(String(cString: strerror(errno)))")
+        }
     }
 
     func url() throws -> URL {
@@ -39,7 +62,7 @@ struct SecretOptions: ParsableArguments {
     /// The credentials to open an existing archive.
     func credentials() throws -> Credentials {
         var c = Credentials()
-        if let keyFile { c.keyFile = try KeyFile.load(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) }
+        if let keyFile { c.keyFile = try SecretReader.loadKeyFile(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) }
         c.passphrase = try SecretReader.passphrase(file: passphraseFile, promptIfNeeded: c.keyFile == nil, confirm: false)
         guard !c.isEmpty else {
             throw LetheError(.usage, "no secret given and no terminal to ask on",

@@ -38,6 +38,10 @@ func printWarning(_ message: String) {
     FileHandle.standardError.write(Data("lethe: warning: \(message)\n".utf8))
 }
 
+func printNote(_ message: String) {
+    FileHandle.standardError.write(Data("lethe: note: \(message)\n".utf8))
+}
+
 /// Prints a value as one line of JSON with snake_case keys.
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()

@@ -10,6 +10,7 @@ enum SecretReader {
                 throw LetheError(.usage, "cannot read passphrase file \(path)")
             }
             defer { try? handle.close() }
+            warnIfOthersCanRead(fd: handle.fileDescriptor, path: path, what: "passphrase file")
             var bytes = [UInt8]((try? handle.read(upToCount: 64 * 1024)) ?? Data())
             if let nl = bytes.firstIndex(of: 10) {
                 for i in nl..<bytes.count { bytes[i] = 0 }
@@ -36,6 +37,25 @@ enum SecretReader {
         }
         guard first.count > 0 else { throw LetheError(.usage, "empty passphrase") }
         return first
+    }
+
+    /// Loads a key file, warning first when others can read it.
+    static func loadKeyFile(_ url: URL) throws -> SecretKey {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            warnIfOthersCanRead(fd: fd, path: url.path, what: "key file")
+            close(fd)
+        }
+        return try KeyFile.load(url)
+    }
+
+    /// As ssh does for a private key: a secret file whose mode gives the group or others
+    /// any access is used, with a warning naming it and its mode.
+    static func warnIfOthersCanRead(fd: Int32, path: String, what: String) {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & 0o077 != 0 else { return }
+        let mode = String(info.st_mode & 0o7777, radix: 8)
+        printWarning("\(what) \(path) is accessible by others (mode \(String(repeating: "0", count: max(0, 4 - mode.count)) + mode)): anyone who can read it can open the archive; run chmod 600 \(path)")
     }
 
     /// Reads a line from /dev/tty with echo off.

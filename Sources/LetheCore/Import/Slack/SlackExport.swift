@@ -19,6 +19,9 @@ public final class SlackExport: @unchecked Sendable {
     public let conversations: [ExportConversation]
     public let users: [ExportUser]
     private let dayFilesByFolder: [String: [DayFile]]
+    /// Conversation id → the folders its day files may be in: the one the export names,
+    /// then the safe folder it is exported as (where a lethe export of it put them).
+    private let sourceFolders: [String: [String]]
     private let lock = NSLock()
     private var collectedWarnings: [ImportWarning]
 
@@ -54,8 +57,10 @@ public final class SlackExport: @unchecked Sendable {
 
         // Conversations.
         var conversations: [ExportConversation] = []
+        var sources: [String: [String]] = [:]
         var ids = Set<String>()
         var folders = Set<String>()
+        var named: [(kind: ConversationKind, index: Int, id: String, name: String?, folder: String, rawJSON: [UInt8], value: JSONValue)] = []
         for kind in ConversationKind.allCases {
             let file = kind.metadataFile
             guard let bytes = present.contains(file) ? try source.read(prefix + file, maxBytes: limits.maxFileBytes) : nil else {
@@ -93,11 +98,27 @@ public final class SlackExport: @unchecked Sendable {
                 if !folders.insert(folder).inserted {
                     warnings.append(ImportWarning(file: file, reason: "element \(index): conversation \(id) shares its folder with another conversation"))
                 }
-                conversations.append(ExportConversation(
-                    kind: kind, id: id, name: kind == .dm ? nil : name, folder: folder,
-                    isArchived: SlackExport.lenientBool(value["is_archived"]) ?? false, rawJSON: rawJSON))
+                named.append((kind, index, id, name, folder, rawJSON, value))
             }
         }
+        // Each conversation is exported to a folder of its own that is one plain path
+        // component; a name that is not (or collides) is mapped, recorded and warned about.
+        var taken = Set<String>()
+        for c in named {
+            let (safe, reason) = FolderName.assign(c.folder, id: c.id, taken: &taken)
+            var lookIn = [c.folder]
+            if let reason {
+                warnings.append(ImportWarning(file: c.kind.metadataFile, reason: "element \(c.index): conversation \(c.id): its folder name cannot be written as it is (\(reason)); its messages are kept and exported to the folder \"\(safe)\"", isNote: true))  // nothing is lost: --strict does not fail on it
+                // Re-importing a lethe export of it: the day files are in the safe folder.
+                if !folders.contains(safe) { lookIn.append(safe) }
+            }
+            sources[c.id] = lookIn
+            conversations.append(ExportConversation(
+                kind: c.kind, id: c.id, name: c.kind == .dm ? nil : c.name, folder: safe,
+                isArchived: SlackExport.lenientBool(c.value["is_archived"]) ?? false, rawJSON: c.rawJSON))
+        }
+        sourceFolders = sources
+        let readFolders = Set(sources.values.joined())
         self.conversations = conversations
 
         // Users.
@@ -149,7 +170,7 @@ public final class SlackExport: @unchecked Sendable {
             days[String(parts[0]), default: []].append(DayFile(path: path, date: date))
         }
         for key in days.keys { days[key]?.sort { $0.date < $1.date } }
-        for folder in days.keys.sorted() where !folders.contains(folder) {
+        for folder in days.keys.sorted() where !readFolders.contains(folder) {
             let n = days[folder]?.count ?? 0
             warnings.append(ImportWarning(file: folder + "/", reason: "folder not listed in any metadata file; its \(n) day file(s) are skipped"))
         }
@@ -159,7 +180,10 @@ public final class SlackExport: @unchecked Sendable {
 
     /// The day files of a conversation, sorted by date (empty if its folder is absent).
     public func dayFiles(of conversation: ExportConversation) -> [DayFile] {
-        dayFilesByFolder[conversation.folder] ?? []
+        for folder in sourceFolders[conversation.id] ?? [conversation.folder] {
+            if let days = dayFilesByFolder[folder] { return days }
+        }
+        return []
     }
 
     /// Every message of one day file, plus the elements skipped (with why).

@@ -1,0 +1,33 @@
+import Testing
+@testable import LetheCore
+
+/// The rule both the importer and the exporter apply to a conversation's folder.
+struct FolderNameTests {
+    @Test func everyNameBecomesOneDistinctPlainComponent() {
+        let names = ["general", "..", ".", "", "a/b", "../../../tmp/x", "nul\u{0}byte", "tab\there", "users.json", "MPIMS.json",
+                     "Random", "random", "RANDOM", String(repeating: "é", count: 300), "back\\slash", "general"]
+        var taken = Set<String>()
+        var out: [String] = []
+        for (i, name) in names.enumerated() {
+            let (folder, reason) = FolderName.assign(name, id: "C\(i)", taken: &taken)
+            #expect(FolderName.problem(folder) == nil, "\(name) → \(folder)")
+            #expect(!folder.contains("/") && folder != "." && folder != ".." && !folder.isEmpty)
+            #expect(folder.utf8.count <= 255)
+            #expect((reason == nil) == (folder == name), "a reason exactly when the name changes: \(name) → \(folder)")
+            out.append(folder)
+        }
+        #expect(Set(out.map { $0.lowercased() }).count == out.count, "no two differ only by case: \(out)")
+        #expect(out[0] == "general" && out[10] == "Random", "safe first comers keep their names")
+        #expect(out[1] == "__" && out[2] == "_" && out[8] == "_users.json" && out[15] == "general-C15")
+    }
+
+    @Test func theSameInputsGiveTheSameFolders() {
+        // Export and re-import must agree: the mapping is a function of the names in order.
+        func run() -> [String] {
+            var taken = Set<String>()
+            return ["a/b", "A_b", "a_b", ".."].enumerated().map { FolderName.assign($1, id: "C\($0)", taken: &taken).folder }
+        }
+        #expect(run() == run())
+        #expect(run() == ["a_b", "A_b-C1", "a_b-C2", "__"])
+    }
+}
