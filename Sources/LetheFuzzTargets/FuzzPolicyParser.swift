@@ -5,11 +5,11 @@ import LetheCore
 /// rule and holds govern a few channels.
 enum FuzzPolicyParser {
     static let channels = [
-        ChannelFacts(id: "C0001", name: "general", kind: .publicChannel, isArchived: false),
-        ChannelFacts(id: "C0002", name: "proj-apollo", kind: .publicChannel, isArchived: true),
-        ChannelFacts(id: "G0003", name: "leadership", kind: .privateChannel, isArchived: false),
-        ChannelFacts(id: "D0004", name: nil, kind: .dm, isArchived: false),
-        ChannelFacts(id: "C0005", name: "mpdm-alice--bob-1", kind: .groupDM, isArchived: false),
+        Conversation(id: "C0001", name: "general", kind: .publicChannel, isArchived: false),
+        Conversation(id: "C0002", name: "proj-apollo", kind: .publicChannel, isArchived: true),
+        Conversation(id: "G0003", name: "leadership", kind: .privateChannel, isArchived: false),
+        Conversation(id: "D0004", name: nil, kind: .dm, isArchived: false),
+        Conversation(id: "C0005", name: "mpdm-alice--bob-1", kind: .groupDM, isArchived: false),
     ]
 
     static func run(_ input: [UInt8]) {

@@ -6,7 +6,7 @@ import LetheCore
 enum FuzzQueryParser {
     static let users = UserDirectory([.init(id: "U0001", name: "alice", displayName: "Alice"),
                                       .init(id: "U0002", name: "bob", displayName: nil)])
-    static let channel = ChannelInfo(id: "C0001", name: "general", kind: .publicChannel)
+    static let channel = Conversation(id: "C0001", name: "general", kind: .publicChannel)
     static let message = MessageFields(
         ts: SlackTimestamp("1712173142.143619")!, user: "U0001",
         text: "Budget *review* for <@U0002|bob> in <#C0001|general>: café 東京 https://example.com/x?y=1 :tada: 12:30",

@@ -82,11 +82,11 @@ public enum SeedCorpus {
         add(.recordDecoder, "zstd-segment-2", [2, 2] + FuzzingCodecs.compress(twoPlain))
         add(.recordDecoder, "segment-0", [3] + FuzzingCodecs.encodeSegmentPayload(Segment(messages: [])))
         add(.recordDecoder, "segment-2", [3] + twoPlain)
-        add(.recordDecoder, "channel-record", [4] + FuzzingCodecs.encodeChannelRecord(ExportConversation(
+        add(.recordDecoder, "channel-record", [4] + FuzzingCodecs.encodeChannelRecord(Conversation(
             kind: .publicChannel, id: "C0001", name: "general", folder: "general", isArchived: true, rawJSON: utf8(#"{"id":"C0001"}"#))))
-        add(.recordDecoder, "channel-record-dm", [4] + FuzzingCodecs.encodeChannelRecord(ExportConversation(
+        add(.recordDecoder, "channel-record-dm", [4] + FuzzingCodecs.encodeChannelRecord(Conversation(
             kind: .dm, id: "D0001", name: nil, folder: "D0001", isArchived: false, rawJSON: [])))
-        add(.recordDecoder, "user-record", [5] + FuzzingCodecs.encodeUserRecord(ExportUser(
+        add(.recordDecoder, "user-record", [5] + FuzzingCodecs.encodeUserRecord(User(
             id: "U0001", name: "alice", displayName: "Alice", rawJSON: utf8(#"{"id":"U0001"}"#))))
         add(.recordDecoder, "index-filter", [6] + FuzzingCodecs.emptyIndexFilter(capacity: 1))
         return out

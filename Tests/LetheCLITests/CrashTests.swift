@@ -8,15 +8,14 @@ import Testing
         let export = root.appendingPathComponent("export")
         let total = try SyntheticExport.write(to: export, channels: 6, days: 120, perDay: 40)
         let a = try Harness.makeArchive("crash")
-        // Small commits so that kills land between them too.
-        var env = a.env
-        env["LETHE_COMMIT_EVERY_BYTES"] = "65536"
+        // Small commits (--commit-every) so that kills land between them too.
+        let env = a.env
         var seed: UInt64 = 42
         var killedMidway = 0
         for round in 0..<8 {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             let delay = 0.05 + Double(seed >> 40 % 1000) / 1000.0 * 0.6
-            if try Harness.runKilled(["import", export.path], env: env, after: delay) { killedMidway += 1 }
+            if try Harness.runKilled(["import", "--commit-every", "64K", export.path], env: env, after: delay) { killedMidway += 1 }
             let v = try Harness.run(["verify", "--json"], env: a.env)
             #expect(v.status == 0, "round \(round): verify after kill -9 at \(delay) s: \(v.stdout) \(v.stderr)")
         }

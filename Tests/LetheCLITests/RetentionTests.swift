@@ -161,16 +161,16 @@ import Testing
         var plaintexts: [[UInt8]] = []
         do {
             let archive = try Archive.open(at: a.dir, credentials: Credentials(keyFile: try KeyFile.load(a.keyFile)), mode: .read, command: "test")
-            let zstd = Zstd()
-            for (cno, _, _) in try archive.keystore.channels() {
-                guard let rec = try archive.channelRecord(cno: cno, zstd: zstd) else { continue }
-                let name = rec.conversation.name ?? ""
+            for c in try archive.conversations() {
+                let cno = try #require(c.cno)
+                let name = c.name ?? ""
                 for (bucket, wrapped) in try archive.keystore.bucketKeys(cno: cno) where exp.shred[name]?.contains(bucket) == true {
-                    let key = try #require(try archive.bucketKey(cno: cno, bucket: bucket))
+                    let ref = BucketRef(cno: cno, bucket: bucket)
+                    let key = try #require(try archive.bucketKey(ref))
                     rawKeys.append(key.withUnsafeBytes { Array($0) })
                     wrappedKeys.append(wrapped)
-                    if let row = try archive.data.segment(cno: cno, bucket: bucket), plaintexts.count < 200 {
-                        for m in try archive.openSegment(row, key: key, zstd: zstd).messages {
+                    if let segment = try archive.segment(ref), plaintexts.count < 200 {
+                        for m in segment.messages {
                             // the unique "nNNN" counter at the end of each text, with its closing quote
                             if let t = MessageJSON.topLevelString(m.json, key: "text"), let last = t.split(separator: " ").last {
                                 plaintexts.append(Array("\(t.split(separator: " ").dropLast().last ?? "") \(last)\"".utf8))
@@ -195,11 +195,11 @@ import Testing
         }
         // And the passphrase cannot bring them back.
         let archive = try Archive.open(at: a.dir, credentials: Credentials(keyFile: try KeyFile.load(a.keyFile)), mode: .read, command: "test")
-        for (cno, _, _) in try archive.keystore.channels() {
-            guard let rec = try archive.channelRecord(cno: cno, zstd: Zstd()) else { continue }
-            for bucket in exp.shred[rec.conversation.name ?? ""] ?? [] {
-                #expect(try archive.bucketKey(cno: cno, bucket: bucket) == nil)
-                #expect(try archive.data.segment(cno: cno, bucket: bucket) == nil)
+        for c in try archive.conversations() {
+            let cno = try #require(c.cno)
+            for bucket in exp.shred[c.name ?? ""] ?? [] {
+                #expect(try archive.bucketKey(BucketRef(cno: cno, bucket: bucket)) == nil)
+                #expect(try !archive.hasSegment(BucketRef(cno: cno, bucket: bucket)))
             }
         }
     }
@@ -236,5 +236,48 @@ import Testing
         #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
         let channels = try String(contentsOf: out.appendingPathComponent("channels.json"), encoding: .utf8)
         #expect(!channels.contains("chan-1") && channels.contains("chan-2"))
+    }
+}
+
+/// "Who wrote this message" is one definition (`MessageFields.user`: `user`, else `bot_id`,
+/// else `username`) for search's `from:` and for holds that name people.
+@Suite(.serialized) struct AuthorHoldTests {
+    @Test func aHoldNamingABotKeepsTheBotsMessages() throws {
+        let root = Harness.tempDir("bot-hold")
+        let export = root.appendingPathComponent("export")
+        let dir = export.appendingPathComponent("general")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(#"[{"id":"C0GENERAL1","name":"general","created":1500000000,"is_archived":false,"members":[]}]"#.utf8)
+            .write(to: export.appendingPathComponent("channels.json"))
+        try Data(#"[{"id":"U0ALICE001","name":"alice","profile":{"display_name":"Alice"}}]"#.utf8).write(to: export.appendingPathComponent("users.json"))
+        // Three old days: a bot's message, a bot's message posted under a username only, a person's message.
+        try Data(#"[{"type":"message","subtype":"bot_message","bot_id":"B0DEPLOY01","text":"deploy finished","ts":"1704196800.000100"}]"#.utf8)
+            .write(to: dir.appendingPathComponent("2024-01-02.json"))
+        try Data(#"[{"type":"message","subtype":"bot_message","username":"nightly-cron","text":"cron ran","ts":"1704283200.000100"}]"#.utf8)
+            .write(to: dir.appendingPathComponent("2024-01-03.json"))
+        try Data(#"[{"type":"message","user":"U0ALICE001","text":"hello","ts":"1704369600.000100"}]"#.utf8)
+            .write(to: dir.appendingPathComponent("2024-01-04.json"))
+        let policy = root.appendingPathComponent("p.yml")
+        try Data("""
+            version: 1
+            default:
+              keep: 30d
+            holds:
+              - name: bots
+                match:
+                  channels: ["general"]
+                  users: ["B0DEPLOY01", "nightly-cron"]
+            """.utf8).write(to: policy)
+        let a = try Harness.makeArchive("bot-hold")
+        #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
+        let r = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", "2025-01-01T00:00:00Z", "--json"], env: a.env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try #require(r.json?["result"] as? [String: Any], "\(r.stdout)")
+        #expect(result["buckets"] as? Int == 1, "only the person's day is shredded: \(r.stdout)")
+        for word in ["deploy", "cron"] {
+            let s = try Harness.run(["search", word], env: a.env)
+            #expect(s.status == 0 && s.stdout.contains("1 result"), "the bot's message \(word) is held: \(s.stdout)")
+        }
+        #expect(try Harness.run(["search", "hello"], env: a.env).stdout.contains("No results"))
     }
 }

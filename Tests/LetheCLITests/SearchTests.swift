@@ -181,10 +181,10 @@ import Testing
             }
         }
         var tested = 0, positives = 0
-        for (cno, _, _) in try archive.keystore.channels() {
-            guard let name = try archive.channelRecord(cno: cno, zstd: Zstd())?.conversation.name else { continue }
+        for c in try archive.conversations() {
+            guard let name = c.name, let cno = c.cno else { continue }
             for (epoch, words) in shreddedWords {
-                guard let f = try archive.loadFilter(cno: cno, epoch: epoch) else { continue }
+                guard let f = try archive.loadFilter(FilterRef(cno: cno, epoch: epoch)) else { continue }
                 for w in words where w.hasPrefix(name + ":") {
                     tested += 1
                     if f.bloom.mayContain(String(w.dropFirst(name.count + 1))) { positives += 1 }

@@ -17,8 +17,11 @@ import Testing
         return (dir, ["LETHE_ARCHIVE": dir.path])
     }
 
+    /// A meta value. A journal a kill left is hot: SQLite rolls it back on this read (as
+    /// lethe's next open would), which needs a writable connection.
     static func meta(_ file: URL, _ key: String) throws -> String? {
-        let db = try SQLiteDatabase(path: file.path, options: [.readOnly])
+        let hot = FileManager.default.fileExists(atPath: file.path + "-journal")
+        let db = try SQLiteDatabase(path: file.path, options: hot ? [.readWrite] : [.readOnly])
         let s = try db.statement("SELECT value FROM meta WHERE key = ?").query(.text(key))
         return try s.step() ? String(decoding: s.blob(0), as: UTF8.self) : nil
     }
@@ -99,7 +102,7 @@ import Testing
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
             #expect(version == "1" || version == "2", "round \(round): keys.db is in one format or the other (\(version ?? "nil"))")
-            if version == "1" && !FileManager.default.fileExists(atPath: journal.path) {
+            if version == "1" {
                 #expect(try Data(contentsOf: a.dir.appendingPathComponent("keys.db")) == fixtureKeys, "round \(round): not upgraded means untouched")
             }
             let again = try Harness.run(["stats", "--key-file", Self.keyFile.path], env: a.env)

@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func channelsGlobNeverMatchesANamelessDM() throws {
-        let dm = ChannelFacts(id: "D1", name: nil, kind: .dm, isArchived: false)
+        let dm = Conversation(id: "D1", name: nil, kind: .dm, isArchived: false)
         #expect(!ChannelMatch(channels: [try ChannelGlob("*")]).matches(dm))
         #expect(ChannelMatch(kinds: [.dm]).matches(dm))
         #expect(ChannelMatch(ids: ["D1"], kinds: [.dm], archived: false).matches(dm))

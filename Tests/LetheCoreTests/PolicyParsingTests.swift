@@ -221,9 +221,9 @@ holds:
         }
         if name == "standard.yml" {
             let now = try #require(RetentionTime.parse("2025-06-01T00:00:00Z"))
-            let general = ChannelFacts(id: "C1", name: "general", kind: .publicChannel, isArchived: false)
-            let dm = ChannelFacts(id: "D1", name: nil, kind: .dm, isArchived: false)
-            let announce = ChannelFacts(id: "C2", name: "announcements", kind: .publicChannel, isArchived: false)
+            let general = Conversation(id: "C1", name: "general", kind: .publicChannel, isArchived: false)
+            let dm = Conversation(id: "D1", name: nil, kind: .dm, isArchived: false)
+            let announce = Conversation(id: "C2", name: "announcements", kind: .publicChannel, isArchived: false)
             #expect(p.ruleFor(channel: general, now: now).rule.name == "public-2y")
             #expect(p.ruleFor(channel: dm, now: now).rule.keep == .days(180))
             #expect(p.ruleFor(channel: announce, now: now).rule.keep == .forever)

@@ -217,7 +217,7 @@ import Testing
         }
         #expect(generated.count > 1_500 && generated.count < 3_000, "generated \(generated.count)")
         let facts = generated.map { c, s, e, n in
-            BucketFacts(channel: ChannelFacts(id: c.id, name: c.name, kind: ConversationKind(rawValue: c.kind) ?? .dm,
+            BucketFacts(channel: Conversation(id: c.id, name: c.name, kind: ConversationKind(rawValue: c.kind) ?? .dm,
                                               isArchived: c.archived),
                         start: s, end: e, messageCount: n)
         }

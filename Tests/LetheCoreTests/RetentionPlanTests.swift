@@ -20,18 +20,18 @@ final class RecordingAuthors: BucketAuthorsProvider {
 
     private func t(_ s: String) throws -> Int64 { try #require(RetentionTime.parse(s)) }
     private func policy(_ yaml: String) throws -> RetentionPolicy { try RetentionPolicy.parse(yaml: yaml, file: "t.yml") }
-    private func dayBucket(_ c: ChannelFacts, _ date: String, count: Int = 1) throws -> BucketFacts {
+    private func dayBucket(_ c: Conversation, _ date: String, count: Int = 1) throws -> BucketFacts {
         let start = try t(date)
         return BucketFacts(channel: c, start: start, end: start + Self.day, messageCount: count)
     }
 
-    let general = ChannelFacts(id: "C01", name: "general", kind: .publicChannel, isArchived: false)
-    let projX = ChannelFacts(id: "G02", name: "proj-x", kind: .privateChannel, isArchived: false)
-    let projY = ChannelFacts(id: "C03", name: "proj-y", kind: .publicChannel, isArchived: false)
-    let legal = ChannelFacts(id: "CLEGAL", name: "proj-legal", kind: .publicChannel, isArchived: false)
-    let tie = ChannelFacts(id: "C05", name: "tie", kind: .privateChannel, isArchived: false)
-    let other = ChannelFacts(id: "G06", name: "other", kind: .privateChannel, isArchived: true)
-    let dm = ChannelFacts(id: "D07", name: nil, kind: .dm, isArchived: false)
+    let general = Conversation(id: "C01", name: "general", kind: .publicChannel, isArchived: false)
+    let projX = Conversation(id: "G02", name: "proj-x", kind: .privateChannel, isArchived: false)
+    let projY = Conversation(id: "C03", name: "proj-y", kind: .publicChannel, isArchived: false)
+    let legal = Conversation(id: "CLEGAL", name: "proj-legal", kind: .publicChannel, isArchived: false)
+    let tie = Conversation(id: "C05", name: "tie", kind: .privateChannel, isArchived: false)
+    let other = Conversation(id: "G06", name: "other", kind: .privateChannel, isArchived: true)
+    let dm = Conversation(id: "D07", name: nil, kind: .dm, isArchived: false)
 
     static let precedencePolicy = """
         version: 1
@@ -88,7 +88,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
         let cutoff = now - 30 * Self.day
         let c = general
         let exact = BucketFacts(channel: c, start: cutoff - Self.day, end: cutoff, messageCount: 1)
-        let young = BucketFacts(channel: ChannelFacts(id: "C02", name: "b", kind: .publicChannel, isArchived: false),
+        let young = BucketFacts(channel: Conversation(id: "C02", name: "b", kind: .publicChannel, isArchived: false),
                                 start: cutoff + 1 - Self.day, end: cutoff + 1, messageCount: 1)
         let plan = try RetentionPlanner.plan(policy: p, buckets: [exact, young], now: now, authors: nil)
         #expect(plan.shred.map(\.channelID) == ["C01"])
@@ -135,7 +135,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
         let week = BucketFacts(channel: general, start: try t("2023-12-28"), end: try t("2024-01-04"), messageCount: 1)
         #expect(try RetentionPlanner.plan(policy: p, buckets: [week], now: now, authors: nil).heldBuckets == 1)
         // The hold's channel criteria limit it.
-        let random = ChannelFacts(id: "C09", name: "generalist", kind: .publicChannel, isArchived: false)
+        let random = Conversation(id: "C09", name: "generalist", kind: .publicChannel, isArchived: false)
         let elsewhere = try RetentionPlanner.plan(policy: p, buckets: [try dayBucket(random, "2024-03-01")],
                                                   now: now, authors: nil)
         #expect(elsewhere.buckets == 1 && elsewhere.heldBuckets == 0)
@@ -165,7 +165,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
     @Test func userHoldAsksAuthorsOnlyWhereItCouldApply() throws {
         let p = try policy(Self.userHoldPolicy)
         let now = try t("2024-06-01T00:00:00Z")
-        let random = ChannelFacts(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
+        let random = Conversation(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
         let buckets = try [
             dayBucket(random, "2024-03-05"),   // U1 inside range → held by custodian
             dayBucket(random, "2024-03-06"),   // only U3 → shredded
@@ -198,7 +198,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
     @Test func userMessageOutsideTheHoldRangeDoesNotHoldABucketOverlappingIt() throws {
         let p = try policy(Self.userHoldPolicy)
         let now = try t("2024-06-01T00:00:00Z")
-        let random = ChannelFacts(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
+        let random = Conversation(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
         // A week bucket straddling 2024-03-01: U1 wrote on Feb 28 only.
         let week = BucketFacts(channel: random, start: try t("2024-02-26"), end: try t("2024-03-04"), messageCount: 4)
         let before = RecordingAuthors { _ in [("U1", 1_709_078_400)] }  // 2024-02-28
@@ -210,7 +210,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
     @Test func withoutAnAuthorsProviderUserHoldsKeepWhenInDoubt() throws {
         let p = try policy(Self.userHoldPolicy)
         let now = try t("2024-06-01T00:00:00Z")
-        let random = ChannelFacts(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
+        let random = Conversation(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
         let plan = try RetentionPlanner.plan(policy: p, buckets: [try dayBucket(random, "2024-03-06"),
                                                                   try dayBucket(random, "2024-02-06")],
                                              now: now, authors: nil)
@@ -225,7 +225,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
             func authors(of bucket: BucketFacts) throws -> [(user: String, seconds: Int64)] { throw Boom() }
         }
         let p = try policy(Self.userHoldPolicy)
-        let random = ChannelFacts(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
+        let random = Conversation(id: "C02", name: "random", kind: .publicChannel, isArchived: false)
         #expect(throws: Boom.self) {
             try RetentionPlanner.plan(policy: p, buckets: [try dayBucket(random, "2024-03-06")],
                                       now: try t("2024-06-01"), authors: Failing())
@@ -251,7 +251,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
         var p = try policy(briefExamplePolicy)
         p.sourceDigest = "sha256:00ff"
         let now = try t("2026-01-01T00:00:00Z")
-        let proj = ChannelFacts(id: "C10", name: "proj-a", kind: .publicChannel, isArchived: false)
+        let proj = Conversation(id: "C10", name: "proj-a", kind: .publicChannel, isArchived: false)
         let buckets = try [dayBucket(proj, "2025-11-01", count: 5), dayBucket(proj, "2025-11-03", count: 2),
                            dayBucket(general, "2024-02-02", count: 1), dayBucket(dm, "2025-01-01", count: 4)]
         let plan = try RetentionPlanner.plan(policy: p, buckets: buckets, now: now, authors: nil)
@@ -290,7 +290,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
     @Test func renderShowsRulesChannelsAndDateRanges() throws {
         let p = try policy(briefExamplePolicy)
         let now = try t("2026-01-01T00:00:00Z")
-        let proj = ChannelFacts(id: "C10", name: "proj-a", kind: .publicChannel, isArchived: false)
+        let proj = Conversation(id: "C10", name: "proj-a", kind: .publicChannel, isArchived: false)
         let plan = try RetentionPlanner.plan(policy: p, buckets: try [
             dayBucket(proj, "2025-11-01", count: 5), dayBucket(proj, "2025-11-03", count: 2),
             dayBucket(general, "2024-02-02"), dayBucket(dm, "2025-01-01", count: 4),

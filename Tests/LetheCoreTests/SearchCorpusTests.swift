@@ -57,17 +57,17 @@ import Testing
     ]
     static let authors: [String?] = ["U1", "U2", "U3", "B9", nil]
     static let channels = [
-        ChannelInfo(id: "C1", name: "general", kind: .publicChannel),
-        ChannelInfo(id: "C2", name: "finance", kind: .privateChannel),
-        ChannelInfo(id: "D1", name: nil, kind: .dm, memberIDs: ["U1", "U2"]),
-        ChannelInfo(id: "D2", name: nil, kind: .dm, memberIDs: ["U1", "U3"]),
-        ChannelInfo(id: "G1", name: "mpdm-alice--bob--carol-1", kind: .groupDM, memberIDs: ["U1", "U2", "U3"]),
+        Conversation(id: "C1", name: "general", kind: .publicChannel),
+        Conversation(id: "C2", name: "finance", kind: .privateChannel),
+        Conversation(id: "D1", name: nil, kind: .dm, memberIDs: ["U1", "U2"]),
+        Conversation(id: "D2", name: nil, kind: .dm, memberIDs: ["U1", "U3"]),
+        Conversation(id: "G1", name: "mpdm-alice--bob--carol-1", kind: .groupDM, memberIDs: ["U1", "U2", "U3"]),
     ]
     static let firstDay = CivilDate(year: 2024, month: 1, day: 1).dayNumber  // corpus spans 91 days
 
     struct Generated {
         var fields: MessageFields
-        var channel: ChannelInfo
+        var channel: Conversation
         var items: [Int]
         var terms: [String]
         var day: Int64

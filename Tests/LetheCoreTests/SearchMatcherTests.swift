@@ -7,10 +7,10 @@ import Testing
         .init(id: "U2", name: "bob", displayName: "Bobby"),
         .init(id: "U3", name: "carol", displayName: nil),
     ])
-    let general = ChannelInfo(id: "C1", name: "general", kind: .publicChannel)
-    let finance = ChannelInfo(id: "C2", name: "Finance", kind: .privateChannel)
-    let dmBob = ChannelInfo(id: "D1", name: nil, kind: .dm, memberIDs: ["U1", "U2"])
-    let groupBob = ChannelInfo(id: "G1", name: "mpdm-alice--bob--carol-1", kind: .groupDM, memberIDs: ["U1", "U2", "U3"])
+    let general = Conversation(id: "C1", name: "general", kind: .publicChannel)
+    let finance = Conversation(id: "C2", name: "Finance", kind: .privateChannel)
+    let dmBob = Conversation(id: "D1", name: nil, kind: .dm, memberIDs: ["U1", "U2"])
+    let groupBob = Conversation(id: "G1", name: "mpdm-alice--bob--carol-1", kind: .groupDM, memberIDs: ["U1", "U2", "U3"])
 
     func msg(_ text: String, user: String? = "U1", ts: String = "1712173142.143619", thread: String? = nil,
              files: Bool = false, reactions: Bool = false) -> MessageFields {
@@ -18,7 +18,7 @@ import Testing
                       hasFiles: files, hasReactions: reactions)
     }
 
-    func hits(_ query: String, _ m: MessageFields, in channel: ChannelInfo? = nil) throws -> Bool {
+    func hits(_ query: String, _ m: MessageFields, in channel: Conversation? = nil) throws -> Bool {
         let q = try QueryParser.parse(query)
         return Matcher().matches(q, m, channel: channel ?? general, users: users) != nil
     }

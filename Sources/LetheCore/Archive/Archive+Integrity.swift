@@ -142,27 +142,33 @@ extension Archive {
     func tombstoneDigest() throws -> RowSetDigest {
         var d = RowSetDigest()
         for t in try keystore.tombstones() {
-            d.add(integrityKey.tombstoneMAC(tag: t.tag, bucket: t.bucket, shreddedAt: t.shreddedAt, rule: t.rule))
+            d.add(integrityKey.tombstoneMAC(tag: t.tag, bucket: t.storedBucket, shreddedAt: t.shreddedAt, rule: t.rule))
         }
         return d
     }
 
     func pendingPurgeDigest() throws -> RowSetDigest {
         var d = RowSetDigest()
-        for p in try keystore.pendingPurges() { d.add(integrityKey.pendingPurgeMAC(cno: p.cno, bucket: p.bucket)) }
+        for p in try keystore.pendingPurges() {
+            let (cno, bucket) = Keystore.stored(p)
+            d.add(integrityKey.pendingPurgeMAC(cno: cno, bucket: bucket))
+        }
         return d
     }
 
     // MARK: - Keystore rows the manifest covers
 
-    func insertTombstone(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) throws {
+    /// A tombstone for one bucket, or (nil) for the whole conversation.
+    func insertTombstone(tag: [UInt8], bucket: Int64?, shreddedAt: Int64, rule: String) throws {
         if try keystore.insertTombstone(tag: tag, bucket: bucket, shreddedAt: shreddedAt, rule: rule) {
-            manifest.tombstones.add(integrityKey.tombstoneMAC(tag: tag, bucket: bucket, shreddedAt: shreddedAt, rule: rule))
+            let stored = bucket ?? Keystore.wholeConversation
+            manifest.tombstones.add(integrityKey.tombstoneMAC(tag: tag, bucket: stored, shreddedAt: shreddedAt, rule: rule))
         }
     }
 
-    func addPendingPurge(cno: Int64, bucket: Int64) throws {
-        if try keystore.addPendingPurge(cno: cno, bucket: bucket) {
+    func addPendingPurge(_ p: Purge) throws {
+        if try keystore.addPendingPurge(p) {
+            let (cno, bucket) = Keystore.stored(p)
             manifest.pendingPurges.add(integrityKey.pendingPurgeMAC(cno: cno, bucket: bucket))
         }
     }

@@ -33,9 +33,13 @@ public final class Archive {
     /// work went on without them. Commands name them and exit 8 at the end.
     public internal(set) var damaged: [DamagedRecord] = []
     private var channelKeyCache: [Int64: SecretKey] = [:]
-    /// Shreds begun but not finished, (cno, bucket) pairs, loaded when first needed.
-    private var pendingPurges: Set<[Int64]>?
+    /// Shreds begun but not finished, loaded when first needed.
+    private var pendingPurges: Set<Purge>?
+    /// Slack ids of the conversations whose records this process has read, for messages.
+    var slackIDs: [Int64: String] = [:]
     private let lock: ArchiveLock
+    /// The one zstd context of this archive (not thread-safe: the archive is used from one thread).
+    let zstd = Zstd()
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
 
@@ -320,14 +324,18 @@ public final class Archive {
     func channelTag(_ slackID: String) -> [UInt8] { KDF.keyedHash(key: tagKey, context: "channel", Array(slackID.utf8)) }
     func userTag(_ slackID: String) -> [UInt8] { KDF.keyedHash(key: tagKey, context: "user", Array(slackID.utf8)) }
 
-    /// The key of channel `cno`, unwrapped once and cached.
+    /// How messages name a conversation: its Slack id once its record has been read, else
+    /// its keystore row (the only thing known of a conversation whose key does not open).
+    func slackID(cno: Int64) -> String { slackIDs[cno] ?? "(keys.db conversation row \(cno))" }
+
+    /// The key of conversation `cno`, unwrapped once and cached.
     func channelKey(cno: Int64) throws -> SecretKey {
         if let k = channelKeyCache[cno] { return k }
         guard let row = try keystore.channelKey(cno: cno) else {
-            throw LetheError(.integrity, "channel #\(cno): its key is missing from keys.db")
+            throw LetheError(.integrity, "channel \(slackID(cno: cno)): its key is missing from keys.db")
         }
         guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: channelKeyAD(cno: cno, tag: row.tag)) else {
-            throw LetheError(.integrity, "conversation #\(cno): its wrapped key does not authenticate with its tag (keys.db altered: tags swapped, or the row damaged)")
+            throw LetheError(.integrity, "channel \(slackID(cno: cno)): its wrapped key does not authenticate with its tag (keys.db altered: tags swapped, or the row damaged)")
         }
         channelKeyCache[cno] = key
         return key
@@ -339,71 +347,66 @@ public final class Archive {
         Envelope.channelKeyAD(archiveID: archiveID, cno: cno, tag: tag, formatVersion: formatVersion)
     }
 
-    /// The channel number and key for a Slack conversation id, creating both on first sight.
-    func ensureChannel(slackID: String) throws -> (cno: Int64, tag: [UInt8], created: Bool) {
+    /// The conversation number for a Slack conversation id, making it and its key on first sight.
+    func ensureChannel(slackID: String) throws -> (cno: Int64, created: Bool) {
         let tag = channelTag(slackID)
-        if let row = try keystore.channel(tag: tag) { return (row.cno, tag, false) }
+        if let row = try keystore.channel(tag: tag) { return (row.cno, false) }
         let cno = try keystore.nextChannelNumber()
         let key = SecretKey.random()
         try keystore.insertChannel(cno: cno, tag: tag, wrapped: AEAD.wrap(key, under: masterKey, ad: channelKeyAD(cno: cno, tag: tag)))
         manifest.nextChannelNumber = cno + 1
         channelKeyCache[cno] = key
-        return (cno, tag, true)
+        slackIDs[cno] = slackID
+        return (cno, true)
     }
 
     /// The key of one bucket; nil when it has none (never written, or shredded).
-    func bucketKey(cno: Int64, bucket: Int64) throws -> SecretKey? {
-        guard let wrapped = try keystore.bucketKey(cno: cno, bucket: bucket) else { return nil }
-        return try unwrapBucketKey(wrapped, cno: cno, bucket: bucket)
+    func bucketKey(_ ref: BucketRef) throws -> SecretKey? {
+        guard let wrapped = try keystore.bucketKey(ref) else { return nil }
+        return try unwrapBucketKey(wrapped, at: ref)
     }
 
     /// The key to read a bucket whose ciphertext is in data.db. nil only when a shred of it
     /// is pending (its ciphertext is about to go); a key missing otherwise is damage, not
     /// absence: keys.db older than data.db, or a deleted row. Reading on would hide messages.
-    func readableBucketKey(cno: Int64, bucket: Int64, channel: String) throws -> SecretKey? {
-        if let key = try bucketKey(cno: cno, bucket: bucket) { return key }
-        let pending = try pendingPurges ?? Set(keystore.pendingPurges().map { [$0.cno, $0.bucket] })
+    func readableBucketKey(_ ref: BucketRef) throws -> SecretKey? {
+        if let key = try bucketKey(ref) { return key }
+        let pending = try pendingPurges ?? Set(keystore.pendingPurges())
         pendingPurges = pending
-        if pending.contains([cno, bucket]) || pending.contains([cno, Envelope.wholeChannel]) { return nil }
-        throw missingBucketKey(channel: channel, bucket: bucket)
+        if pending.contains(.bucket(ref)) || pending.contains(.conversation(cno: ref.cno)) { return nil }
+        throw LetheError(.integrity, "channel \(slackID(cno: ref.cno)), bucket \(scheme.label(of: ref.bucket)): ciphertext present but its key is missing",
+                         hint: "keys.db may be older than data.db (restored from different backups?); run `lethe verify`")
     }
 
-    /// The error for ciphertext without a key (see `readableBucketKey`).
-    func missingBucketKey(channel: String, bucket: Int64) -> LetheError {
-        LetheError(.integrity, "channel \(channel), bucket \(scheme.label(of: bucket)): ciphertext present but its key is missing",
-                   hint: "keys.db may be older than data.db (restored from different backups?); run `lethe verify`")
-    }
-
-    func unwrapBucketKey(_ wrapped: [UInt8], cno: Int64, bucket: Int64) throws -> SecretKey {
-        let ck = try channelKey(cno: cno)
-        guard let key = AEAD.unwrap(wrapped, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, cno, bucket)) else {
-            throw LetheError(.integrity, "channel #\(cno), bucket \(scheme.label(of: bucket)): its wrapped key does not authenticate")
+    func unwrapBucketKey(_ wrapped: [UInt8], at ref: BucketRef) throws -> SecretKey {
+        let ck = try channelKey(cno: ref.cno)
+        guard let key = AEAD.unwrap(wrapped, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, ref.cno, ref.bucket)) else {
+            throw LetheError(.integrity, "channel \(slackID(cno: ref.cno)), bucket \(scheme.label(of: ref.bucket)): its wrapped key does not authenticate")
         }
         return key
     }
 
-    func createBucketKey(cno: Int64, bucket: Int64) throws -> SecretKey {
+    func createBucketKey(_ ref: BucketRef) throws -> SecretKey {
         let key = SecretKey.random()
-        let ck = try channelKey(cno: cno)
-        try keystore.insertBucketKey(cno: cno, bucket: bucket,
-                                     wrapped: AEAD.wrap(key, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, cno, bucket)))
+        let ck = try channelKey(cno: ref.cno)
+        try keystore.insertBucketKey(ref, wrapped: AEAD.wrap(key, under: ck, ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, ref.cno, ref.bucket)))
         return key
     }
 
-    // MARK: - Sealed records
+    // MARK: - Sealed records (zstd, then AEAD; the archive's own zstd context)
 
-    func sealSegment(_ segment: Segment, cno: Int64, bucket: Int64, key: SecretKey, zstd: Zstd) -> [UInt8] {
+    func sealSegment(_ segment: Segment, at ref: BucketRef, key: SecretKey) -> [UInt8] {
         var plain = segment.encoded()
         defer { Sodium.wipe(&plain) }
         var compressed = zstd.compress(plain)
         defer { Sodium.wipe(&compressed) }
-        let ad = Envelope.associatedData(.segment, archiveID: archiveID, cno, bucket, Int64(segment.messages.count))
+        let ad = Envelope.associatedData(.segment, archiveID: archiveID, ref.cno, ref.bucket, Int64(segment.messages.count))
         return AEAD.seal(compressed, header: Envelope.Encoding.zstdSegment.rawValue, ad: ad, key: key)
     }
 
-    /// Opens a segment row; throws an integrity error naming the channel and bucket when it fails.
-    func openSegment(_ row: DataStore.SegmentRow, key: SecretKey, zstd: Zstd, channelName: String? = nil) throws -> Segment {
-        let place = "channel \(channelName ?? "#\(row.cno)"), bucket \(scheme.label(of: row.bucket))"
+    /// Opens a segment row; throws an integrity error naming the conversation and bucket when it fails.
+    func openSegment(_ row: DataStore.SegmentRow, key: SecretKey, label: String) throws -> Segment {
+        let place = "channel \(label), bucket \(scheme.label(of: row.bucket))"
         let ad = Envelope.associatedData(.segment, archiveID: archiveID, row.cno, row.bucket, row.messages)
         do {
             return try SealedRecord.openSegment(row.body, ad: ad, key: key, messages: row.messages, zstd: zstd)
@@ -416,13 +419,13 @@ public final class Archive {
         }
     }
 
-    func sealRecord(_ plain: [UInt8], ad: [UInt8], key: SecretKey, zstd: Zstd) -> [UInt8] {
+    func sealRecord(_ plain: [UInt8], ad: [UInt8], key: SecretKey) -> [UInt8] {
         var compressed = zstd.compress(plain)
         defer { Sodium.wipe(&compressed) }
         return AEAD.seal(compressed, header: Envelope.Encoding.zstdJSON.rawValue, ad: ad, key: key)
     }
 
-    func openRecord(_ body: [UInt8], ad: [UInt8], key: SecretKey, zstd: Zstd, what: String) throws -> [UInt8] {
+    func openRecord(_ body: [UInt8], ad: [UInt8], key: SecretKey, what: String) throws -> [UInt8] {
         do {
             return try SealedRecord.openRecord(body, ad: ad, key: key, zstd: zstd)
         } catch .notAuthentic {
@@ -435,25 +438,6 @@ public final class Archive {
     func channelRecordAD(_ cno: Int64) -> [UInt8] { Envelope.associatedData(.channelMeta, archiveID: archiveID, cno) }
     func userRecordAD(_ uno: Int64) -> [UInt8] { Envelope.associatedData(.user, archiveID: archiveID, uno) }
 
-    /// Decrypts every user record, in user-number order.
-    func users(zstd: Zstd) throws -> [ExportUser] {
-        try data.users().map { uno, body in
-            let plain = try openRecord(body, ad: userRecordAD(uno), key: directoryKey, zstd: zstd, what: "user record #\(uno)")
-            do { return try UserRecord.decode(plain).user } catch {
-                throw LetheError(.integrity, "user record #\(uno): authenticated but malformed")
-            }
-        }
-    }
-
-    /// Decrypts the metadata of channel `cno`; nil when it has none yet.
-    func channelRecord(cno: Int64, zstd: Zstd) throws -> ChannelRecord? {
-        guard let body = try data.channelRecord(cno: cno) else { return nil }
-        let plain = try openRecord(body, ad: channelRecordAD(cno), key: try channelKey(cno: cno), zstd: zstd, what: "channel #\(cno) metadata")
-        do { return try ChannelRecord.decode(plain) } catch {
-            throw LetheError(.integrity, "channel #\(cno) metadata: authenticated but malformed")
-        }
-    }
-
     // MARK: - Maintenance
 
     /// Deletes the ciphertext of shredded buckets (keys already destroyed in keys.db),
@@ -463,23 +447,22 @@ public final class Archive {
     func finishPendingPurges() throws {
         let pending = try keystore.pendingPurges()
         guard !pending.isEmpty else { return }
-        let zstd = Zstd()
         try data.db.transaction {
-            var epochs = Set<[Int64]>()
+            var epochs = Set<FilterRef>()
+            var whole = Set<Int64>()
             for p in pending {
-                if p.bucket == Envelope.wholeChannel {
-                    for s in try data.segmentIndex(cno: p.cno) { try data.deleteSegment(cno: p.cno, bucket: s.bucket) }
-                    try data.deleteFilters(cno: p.cno)
-                    try data.deleteChannel(cno: p.cno)
-                } else {
-                    try data.deleteSegment(cno: p.cno, bucket: p.bucket)
-                    epochs.insert([p.cno, IndexFilter.epoch(of: p.bucket)])
+                switch p {
+                case .conversation(let cno):
+                    whole.insert(cno)
+                    for s in try data.segmentIndex(cno: cno) { try data.deleteSegment(s.ref) }
+                    try data.deleteFilters(cno: cno)
+                    try data.deleteChannel(cno: cno)
+                case .bucket(let ref):
+                    try data.deleteSegment(ref)
+                    epochs.insert(FilterRef(cno: ref.cno, epoch: ref.epoch))
                 }
             }
-            let whole = Set(pending.filter { $0.bucket == Envelope.wholeChannel }.map(\.cno))
-            for e in epochs.sorted(by: { $0.lexicographicallyPrecedes($1) }) where !whole.contains(e[0]) {
-                try rebuildFilter(cno: e[0], epoch: e[1], zstd: zstd)
-            }
+            for e in epochs.sorted() where !whole.contains(e.cno) { try rebuildFilter(e) }
         }
         try data.checkpointTruncate()
         try writeKeystore { try clearPendingPurges() }

@@ -36,19 +36,4 @@ public final class Secret: @unchecked Sendable {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: pointer, count: count))
     }
-
-    /// The secret with leading and trailing ASCII whitespace (a trailing newline in a file) removed.
-    func trimmed() -> Secret {
-        withUnsafeBytes { b -> Secret in
-            var lo = 0
-            var hi = b.count
-            func ws(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-            while lo < hi, ws(b[lo]) { lo += 1 }
-            while hi > lo, ws(b[hi - 1]) { hi -= 1 }
-            return Secret(capacity: hi - lo) { p in
-                if hi > lo { memcpy(p, b.baseAddress! + lo, hi - lo) }
-                return hi - lo
-            }
-        }
-    }
 }

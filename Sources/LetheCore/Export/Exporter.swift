@@ -20,7 +20,6 @@ public struct ExportReport: Codable, Sendable {
 /// so memory stays bounded by a few buckets.
 public final class Exporter {
     let archive: Archive
-    private let zstd = Zstd()
     weak var progress: ProgressReporter?
 
     public init(archive: Archive, progress: ProgressReporter? = nil) {
@@ -78,31 +77,23 @@ public final class Exporter {
 
         // Channels, by kind.
         var byKind: [ConversationKind: [[UInt8]]] = [:]
-        var channels: [(cno: Int64, conversation: ExportConversation)] = []
-        for (cno, _, _) in try archive.keystore.channels() {
-            let found: ChannelRecord?
-            do { found = try archive.channelRecord(cno: cno, zstd: zstd) } catch let e as LetheError where e.kind == .integrity {
-                archive.noteDamage(channel: "#\(cno)", bucket: nil, e)
-                continue
-            }
-            guard let record = found else { continue }
-            byKind[record.conversation.kind, default: []].append(record.conversation.rawJSON)
-            channels.append((cno, record.conversation))
-        }
+        let channels = try archive.conversations()  // a conversation that does not open is named at the end
+        for c in channels { byKind[c.kind, default: []].append(c.rawJSON) }
         for kind in ConversationKind.allCases {
             try writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
         }
-        let users = try archive.users(zstd: zstd).map(\.rawJSON)
+        let users = try archive.users().map(\.rawJSON)
         try writeArray(users, to: out.appendingPathComponent("users.json"))
         report.users = users.count
         report.channels = channels.count
 
-        let totalSegments = try archive.data.segmentIndex().count
+        let totalSegments = try archive.segmentIndex().count
         progress?.began("export", total: totalSegments)
         defer { progress?.ended() }
         var segmentsDone = 0
         var taken = Set<String>()
-        for (cno, conversation) in channels {
+        for conversation in channels {
+            guard let cno = conversation.cno else { continue }
             // The importer records only safe, distinct folders; an archive made before it did
             // may hold any name, so the rule is applied again to what is written.
             let (name, reason) = FolderName.assign(conversation.folder, id: conversation.id, taken: &taken)
@@ -126,20 +117,19 @@ public final class Exporter {
                 try writeArray(all.map(\.json), to: url)
                 written.insert(day)
             }
-            try archive.data.forEachSegment(cno: cno) { row in
+            try archive.forEachSegment(cno: cno) { ref, opened in
                 let segment: Segment
-                do {
-                    guard let key = try archive.readableBucketKey(cno: cno, bucket: row.bucket, channel: conversation.id) else { return }
-                    segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: conversation.id)
-                } catch let e as LetheError where e.kind == .integrity {
-                    archive.noteDamage(channel: conversation.id, bucket: row.bucket, e)  // exported around, named at the end
+                switch opened {
+                case .success(let s): segment = s
+                case .failure(let e):
+                    archive.noteDamage(channel: conversation.id, bucket: ref.bucket, e)  // exported around, named at the end
                     return
                 }
                 for m in segment.messages { open[m.fileDay, default: []].append(m) }
                 report.messages += segment.messages.count
                 // Slack cuts day files in US Pacific time: a day file never reaches
                 // more than a day before the UTC bucket that holds its messages.
-                let horizon = Int32(truncatingIfNeeded: archive.scheme.range(of: row.bucket).start / 86400) - 2
+                let horizon = Int32(truncatingIfNeeded: archive.scheme.range(of: ref.bucket).start / 86400) - 2
                 for day in open.keys.sorted() where day < horizon { try flush(day) }
                 segmentsDone += 1
                 progress?.advanced(done: segmentsDone, messages: report.messages)

@@ -34,8 +34,6 @@ public enum Envelope {
 
     static let magic: [UInt8] = Array("lethe1".utf8)
 
-    /// The bucket number that stands for "the whole conversation" in tombstones and pending purges.
-    static let wholeChannel: Int64 = -1
 
     /// The associated data of a wrapped channel key. Format 2 binds the channel's keyed tag
     /// too, so swapping the tags of two keystore rows (which needs no secret) makes both

@@ -1,13 +1,11 @@
-/// Channel and user metadata as sealed inside the data file.
+/// The codecs of conversation and user metadata as sealed inside the data file.
 ///
 /// Channel record: `u8 version(1), string kind, string id, optional name, string folder, u8 archived, data raw`.
 /// User record: `u8 version(1), string id, optional name, optional displayName, data raw`.
 /// `raw` is the object exactly as the export listed it (compacted JSON), kept so that
 /// `lethe export` writes it back.
-struct ChannelRecord: Equatable {
-    var conversation: ExportConversation
-
-    func encoded() -> [UInt8] {
+enum ChannelRecord {
+    static func encode(_ conversation: Conversation) -> [UInt8] {
         var w = ByteWriter()
         w.u8(1)
         w.string(conversation.kind.rawValue)
@@ -19,7 +17,7 @@ struct ChannelRecord: Equatable {
         return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> ChannelRecord {
+    static func decode(_ bytes: [UInt8]) throws -> Conversation {
         var r = ByteReader(bytes)
         guard try r.u8() == 1, let kind = ConversationKind(rawValue: try r.string()) else { throw ByteReader.Malformed() }
         let id = try r.string()
@@ -28,14 +26,12 @@ struct ChannelRecord: Equatable {
         let archived = try r.u8() == 1
         let raw = try r.data()
         guard r.atEnd else { throw ByteReader.Malformed() }
-        return ChannelRecord(conversation: ExportConversation(kind: kind, id: id, name: name, folder: folder, isArchived: archived, rawJSON: raw))
+        return Conversation(kind: kind, id: id, name: name, folder: folder, isArchived: archived, rawJSON: raw)
     }
 }
 
-struct UserRecord: Equatable {
-    var user: ExportUser
-
-    func encoded() -> [UInt8] {
+enum UserRecord {
+    static func encode(_ user: User) -> [UInt8] {
         var w = ByteWriter()
         w.u8(1)
         w.string(user.id)
@@ -45,7 +41,7 @@ struct UserRecord: Equatable {
         return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> UserRecord {
+    static func decode(_ bytes: [UInt8]) throws -> User {
         var r = ByteReader(bytes)
         guard try r.u8() == 1 else { throw ByteReader.Malformed() }
         let id = try r.string()
@@ -53,6 +49,6 @@ struct UserRecord: Equatable {
         let display = try r.optionalString()
         let raw = try r.data()
         guard r.atEnd else { throw ByteReader.Malformed() }
-        return UserRecord(user: ExportUser(id: id, name: name, displayName: display, rawJSON: raw))
+        return User(id: id, name: name, displayName: display, rawJSON: raw)
     }
 }

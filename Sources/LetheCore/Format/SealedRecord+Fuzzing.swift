@@ -60,11 +60,11 @@ import Foundation
     public static func decodeSegmentPayload(_ bytes: [UInt8]) throws -> Segment { try Segment.decode(bytes) }
     public static func encodeSegmentPayload(_ segment: Segment) -> [UInt8] { segment.encoded() }
 
-    public static func decodeChannelRecord(_ bytes: [UInt8]) throws -> ExportConversation { try ChannelRecord.decode(bytes).conversation }
-    public static func encodeChannelRecord(_ c: ExportConversation) -> [UInt8] { ChannelRecord(conversation: c).encoded() }
+    public static func decodeChannelRecord(_ bytes: [UInt8]) throws -> Conversation { try ChannelRecord.decode(bytes) }
+    public static func encodeChannelRecord(_ c: Conversation) -> [UInt8] { ChannelRecord.encode(c) }
 
-    public static func decodeUserRecord(_ bytes: [UInt8]) throws -> ExportUser { try UserRecord.decode(bytes).user }
-    public static func encodeUserRecord(_ u: ExportUser) -> [UInt8] { UserRecord(user: u).encoded() }
+    public static func decodeUserRecord(_ bytes: [UInt8]) throws -> User { try UserRecord.decode(bytes) }
+    public static func encodeUserRecord(_ u: User) -> [UInt8] { UserRecord.encode(u) }
 
     /// A search filter decoded and encoded again.
     public static func reencodeIndexFilter(_ bytes: [UInt8]) throws -> [UInt8] { try IndexFilter.decode(bytes).encoded() }

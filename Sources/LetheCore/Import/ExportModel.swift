@@ -23,8 +23,10 @@ public enum ConversationKind: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// One conversation listed in an export's metadata files.
-public struct ExportConversation: Sendable, Equatable {
+/// One conversation (a channel, private channel, DM or group DM): what its export
+/// listed, as the archive keeps it. Import, retention, search and export all use this
+/// one type, and `label(users:)` is how every command shows it.
+public struct Conversation: Sendable, Hashable {
     public var kind: ConversationKind
     /// Slack id: `C…`, `G…`, `D…`.
     public var id: String
@@ -36,6 +38,11 @@ public struct ExportConversation: Sendable, Equatable {
     public var isArchived: Bool
     /// The metadata object exactly as listed (compacted JSON bytes).
     public var rawJSON: [UInt8]
+    /// Member user ids from the metadata (`members`, and a DM's `user`): both users of a
+    /// 1:1 DM, the members of a group DM; may be empty for channels.
+    public var memberIDs: [String]
+    /// Its number in the archive, once stored (nil for a conversation read from an export).
+    public internal(set) var cno: Int64?
 
     public init(kind: ConversationKind, id: String, name: String?, folder: String, isArchived: Bool, rawJSON: [UInt8]) {
         self.kind = kind
@@ -44,19 +51,54 @@ public struct ExportConversation: Sendable, Equatable {
         self.folder = folder
         self.isArchived = isArchived
         self.rawJSON = rawJSON
+        var members: [String] = []
+        if let meta = try? JSONValue.parse(rawJSON) {
+            members = meta["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if let u = meta["user"]?.stringValue, !members.contains(u) { members.append(u) }
+        }
+        self.memberIDs = members
+    }
+
+    /// A conversation known only by its facts (policy checks, tests): no metadata object.
+    public init(id: String, name: String?, kind: ConversationKind, isArchived: Bool = false, memberIDs: [String] = []) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.folder = name ?? id
+        self.isArchived = isArchived
+        self.rawJSON = []
+        self.memberIDs = memberIDs
+    }
+
+    /// Hashed by id alone (planners key caches by conversation, once per bucket): equal
+    /// conversations have equal ids, so this agrees with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    /// How every command shows the conversation: `#general` (public or private), `mpdm-alice--bob-1`
+    /// (a group DM, by its name), `@alice` or `@alice, @bob` (a DM, by its members' handles when
+    /// `users` knows them), else `DM D0123` (a DM whose members are unknown).
+    public func label(users: UserDirectory = .empty) -> String {
+        switch kind {
+        case .publicChannel, .privateChannel: return "#" + (name ?? id)
+        case .groupDM: return name ?? id
+        case .dm:
+            let names = memberIDs.compactMap { users.user(id: $0) }.map { "@" + ($0.name ?? $0.id) }
+            return names.isEmpty ? "DM \(id)" : names.joined(separator: ", ")
+        }
     }
 }
 
-/// One user from `users.json` (or `org_users.json`).
-public struct ExportUser: Sendable, Equatable {
+/// One user, as the export listed it (`users.json`, `org_users.json`) and the archive keeps it.
+public struct User: Sendable, Equatable {
     public var id: String
     /// `name` (the handle).
     public var name: String?
     /// `profile.display_name`, else `real_name`.
     public var displayName: String?
+    /// The object exactly as listed (compacted JSON bytes); empty for a user known only by name.
     public var rawJSON: [UInt8]
 
-    public init(id: String, name: String?, displayName: String?, rawJSON: [UInt8]) {
+    public init(id: String, name: String?, displayName: String?, rawJSON: [UInt8] = []) {
         self.id = id
         self.name = name
         self.displayName = displayName

@@ -62,7 +62,6 @@ public final class Importer {
     let archive: Archive
     let options: ImportOptions
     weak var progress: ProgressReporter?
-    private let zstd = Zstd()
     private var report = ImportReport()
     private var bytesSinceCommit = 0
     private var inTransaction = false
@@ -95,7 +94,7 @@ public final class Importer {
         }
         try commit()
         do {
-            try archive.data.checkpointTruncate()
+            try archive.checkpoint()
         } catch let e as LetheError where e.kind == .noSpace {
             // Committed and durable in the WAL; only folding it into data.db needs more room.
             report.warnings.append("the import is committed, but data.db-wal could not be folded into data.db: \(e.message); the next lethe run that writes will do it")
@@ -154,44 +153,31 @@ public final class Importer {
         }
     }
 
-    private func importUsers(_ users: [ExportUser]) throws {
+    private func importUsers(_ users: [User]) throws {
         for user in users {
-            let tag = archive.userTag(user.id)
-            let plain = UserRecord(user: user).encoded()
-            if let existing = try archive.data.user(tag: tag) {
-                let old = try archive.openRecord(existing.record, ad: archive.userRecordAD(existing.uno), key: archive.directoryKey,
-                                                 zstd: zstd, what: "user record #\(existing.uno)")
-                if old != plain {
-                    try archive.data.putUser(uno: existing.uno, tag: tag,
-                                             record: archive.sealRecord(plain, ad: archive.userRecordAD(existing.uno), key: archive.directoryKey, zstd: zstd))
-                    report.usersUpdated += 1
-                }
-            } else {
-                let uno = try archive.data.nextUserNumber()
-                try archive.data.putUser(uno: uno, tag: tag,
-                                         record: archive.sealRecord(plain, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd))
-                report.usersAdded += 1
+            switch try archive.store(user) {
+            case .added: report.usersAdded += 1
+            case .updated: report.usersUpdated += 1
+            case .unchanged: break
             }
         }
     }
 
-    private func importConversation(_ conversation: ExportConversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
+    private func importConversation(_ conversation: Conversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
         report.channels += 1
-        let tag = archive.channelTag(conversation.id)
-        let shredded = try archive.keystore.tombstonedBuckets(tag: tag)  // authenticated at open (the manifest's digest)
-        // A conversation that retention emptied entirely (tombstone -1) comes back only
-        // if the export holds messages it never shredded; its old metadata does not.
+        let shredded = try archive.shredded(slackID: conversation.id)
+        // A conversation that retention emptied entirely comes back only if the export
+        // holds messages it never shredded; its old metadata does not.
         var cno: Int64? = nil
         func channel() throws -> Int64 {
             if let cno { return cno }
-            let made = try archive.ensureChannel(slackID: conversation.id)
+            let made = try archive.store(conversation)
             if made.created { report.channelsAdded += 1 }
-            try storeChannelRecord(conversation, cno: made.cno)
             cno = made.cno
             return made.cno
         }
-        let known = try archive.keystore.channel(tag: tag) != nil
-        if known || !shredded.contains(Envelope.wholeChannel) { _ = try channel() }
+        let known = try archive.conversationNumber(slackID: conversation.id) != nil
+        if known || !shredded.wholeConversation { _ = try channel() }
 
         var pending: [Int64: [String: Segment.Message]] = [:]
         var pendingBytes = 0
@@ -205,7 +191,7 @@ public final class Importer {
             let fileDay = Int32(truncatingIfNeeded: day.date.dayNumber)
             for m in messages {
                 let bucket = archive.scheme.bucket(containing: m.ts.seconds)
-                if shredded.contains(bucket) {
+                if shredded.buckets.contains(bucket) {
                     report.messagesSkippedShredded += 1
                     continue
                 }
@@ -228,25 +214,13 @@ public final class Importer {
         if !pending.isEmpty { try flush(&pending, cno: try channel(), channelID: conversation.id) }
     }
 
-    /// Seals the conversation's metadata when it differs from what the archive holds.
-    private func storeChannelRecord(_ conversation: ExportConversation, cno: Int64) throws {
-        let channelKey = try archive.channelKey(cno: cno)
-        let record = ChannelRecord(conversation: conversation).encoded()
-        let existing = try archive.data.channelRecord(cno: cno).map {
-            try archive.openRecord($0, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd, what: "channel \(conversation.id) metadata")
-        }
-        if existing != record {
-            try archive.data.putChannelRecord(cno: cno, record: archive.sealRecord(record, ad: archive.channelRecordAD(cno), key: channelKey, zstd: zstd))
-        }
-    }
-
     /// Merges pending messages into their buckets and writes the changed ones.
     /// Then adds the new and changed messages' terms to their epochs' search filters.
     private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, channelID: String) throws {
         var terms: [Int64: Set<BloomFilter.TermHash>] = [:]
         for bucket in pending.keys.sorted() {
             guard let incoming = pending[bucket] else { continue }
-            let changed = try mergeBucket(cno: cno, bucket: bucket, incoming: incoming, channelID: channelID)
+            let changed = try mergeBucket(BucketRef(cno: cno, bucket: bucket), incoming: incoming, channelID: channelID)
             if !changed.isEmpty {
                 var set = terms[IndexFilter.epoch(of: bucket), default: []]
                 for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
@@ -254,40 +228,30 @@ public final class Importer {
             }
         }
         for (epoch, set) in terms.sorted(by: { $0.key < $1.key }) {
-            try archive.addToFilter(set, cno: cno, epoch: epoch, zstd: zstd)
+            try archive.addToFilter(set, FilterRef(cno: cno, epoch: epoch))
         }
         pending.removeAll(keepingCapacity: true)
     }
 
     /// Returns the messages that were added or changed.
-    private func mergeBucket(cno: Int64, bucket: Int64, incoming: [String: Segment.Message], channelID: String) throws -> [Segment.Message] {
-        var merged: [String: Segment.Message]
-        let key: SecretKey
+    private func mergeBucket(_ ref: BucketRef, incoming: [String: Segment.Message], channelID: String) throws -> [Segment.Message] {
+        var merged: [String: Segment.Message] = [:]
         var changed: [Segment.Message] = []
-        if let row = try archive.data.segment(cno: cno, bucket: bucket) {
-            do {
-                guard let k = try archive.bucketKey(cno: cno, bucket: bucket) else {
-                    throw archive.missingBucketKey(channel: channelID, bucket: bucket)
-                }
-                key = k
-                let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelID)
+        do {
+            if let segment = try archive.segment(ref) {
                 // An archive written before ts identities were normalised may hold one instant
                 // under several spellings: the first (in ts order) is kept when the bucket is rewritten.
                 merged = Dictionary(segment.messages.map { (Importer.identity($0.ts), $0) }, uniquingKeysWith: { first, _ in first })
-            } catch let e as LetheError where e.kind == .integrity {
-                // Merging would overwrite the damaged copy, which a data.db backup may still restore.
-                archive.noteDamage(channel: channelID, bucket: bucket, e)
-                report.messagesSkippedDamaged += incoming.count
-                if archive.damaged.count > damageWarned {
-                    damageWarned = archive.damaged.count
-                    try warn(ImportWarning(file: channelID, reason: "\(e.message): its \(incoming.count) incoming messages were not merged; restore data.db from a backup, then import again"))
-                }
-                return []
             }
-        } else {
-            // A key may exist without ciphertext if an earlier import stopped between its two commits.
-            key = try archive.bucketKey(cno: cno, bucket: bucket) ?? archive.createBucketKey(cno: cno, bucket: bucket)
-            merged = [:]
+        } catch let e as LetheError where e.kind == .integrity {
+            // Merging would overwrite the damaged copy, which a data.db backup may still restore.
+            archive.noteDamage(channel: channelID, bucket: ref.bucket, e)
+            report.messagesSkippedDamaged += incoming.count
+            if archive.damaged.count > damageWarned {
+                damageWarned = archive.damaged.count
+                try warn(ImportWarning(file: channelID, reason: "\(e.message): its \(incoming.count) incoming messages were not merged; restore data.db from a backup, then import again"))
+            }
+            return []
         }
         for (ts, incomingMessage) in incoming {
             if let old = merged[ts] {
@@ -315,10 +279,8 @@ public final class Importer {
         }
         guard !changed.isEmpty else { return [] }
         let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
-        let body = archive.sealSegment(segment, cno: cno, bucket: bucket, key: key, zstd: zstd)
-        try archive.data.putSegment(.init(cno: cno, bucket: bucket, messages: Int64(segment.messages.count), body: body))
+        bytesSinceCommit += try archive.write(segment, at: ref)
         report.bucketsWritten += 1
-        bytesSinceCommit += body.count
         return changed
     }
 

@@ -18,22 +18,21 @@ public struct ArchiveStats: Codable, Sendable {
 
     /// Computes stats; decrypts only channel metadata (for the kinds), never messages.
     public static func compute(_ archive: Archive) throws -> ArchiveStats {
-        var s = ArchiveStats(archiveID: archive.archiveIDHex, formatVersion: Schema.formatVersion, bucketScheme: archive.scheme.rawValue)
-        let zstd = Zstd()
-        for (cno, _, _) in try archive.keystore.channels() {
-            guard let record = try archive.channelRecord(cno: cno, zstd: zstd) else { continue }
+        var s = ArchiveStats(archiveID: archive.archiveIDHex, formatVersion: archive.formatVersion, bucketScheme: archive.scheme.rawValue)
+        for c in try archive.conversations() {
             s.channels += 1
-            s.channelsByKind[record.conversation.kind.rawValue, default: 0] += 1
+            s.channelsByKind[c.kind.rawValue, default: 0] += 1
         }
-        let index = try archive.data.segmentIndex()
+        let index = try archive.segmentIndex()
         s.buckets = index.count
         s.messages = Int(index.reduce(0) { $0 + $1.messages })
-        if let lo = index.map(\.bucket).min(), let hi = index.map(\.bucket).max() {
+        if let lo = index.map(\.ref.bucket).min(), let hi = index.map(\.ref.bucket).max() {
             s.firstBucket = archive.scheme.label(of: lo)
             s.lastBucket = archive.scheme.label(of: hi)
         }
-        s.users = Int(try archive.data.db.scalarInt("SELECT COUNT(*) FROM users") ?? 0)
-        s.shreddedBuckets = Int(try archive.keystore.tombstoneCount())
+        let counts = try archive.counts()
+        s.users = Int(counts.users)
+        s.shreddedBuckets = Int(counts.shreddedBuckets)
         s.bytes = archive.fileSizes()
         s.totalBytes = s.bytes.values.reduce(0, +)
         return s

@@ -19,7 +19,7 @@ public struct ChannelMatch: Sendable, Hashable {
     /// True when no criterion is given (such a match would match everything).
     public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil }
 
-    public func matches(_ channel: ChannelFacts) -> Bool {
+    public func matches(_ channel: Conversation) -> Bool {
         if let channels {
             guard let name = channel.name, channels.contains(where: { $0.matches(name) }) else { return false }
         }

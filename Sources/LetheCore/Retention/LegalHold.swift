@@ -33,7 +33,7 @@ public struct LegalHold: Sendable, Hashable {
     public var rangeEnd: Int64 { until.map { $0.unixSeconds + 86_400 } ?? Int64.max }
 
     /// True when the hold's channel criteria match (an empty match matches every channel).
-    public func appliesTo(channel: ChannelFacts) -> Bool { match.matches(channel) }
+    public func appliesTo(channel: Conversation) -> Bool { match.matches(channel) }
 
     /// True when `[start, end)` overlaps the held range.
     public func overlaps(start: Int64, end: Int64) -> Bool { start < rangeEnd && end > rangeStart }

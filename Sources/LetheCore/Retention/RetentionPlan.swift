@@ -19,9 +19,12 @@ public struct RetentionPlan: Sendable, Codable, Equatable {
         /// True when a hold naming users kept it only because no authors provider was given
         /// (when in doubt, keep).
         public var unverified: Bool
+        /// Where the bucket is in the archive (not in the plan's JSON, not compared).
+        public var ref: BucketRef?
 
         public init(channelID: String, kind: ConversationKind, start: Int64, end: Int64,
-                    messageCount: Int, rule: String, holds: [String] = [], unverified: Bool = false) {
+                    messageCount: Int, rule: String, holds: [String] = [], unverified: Bool = false, ref: BucketRef? = nil) {
+            self.ref = ref
             self.channelID = channelID
             self.kind = kind
             self.start = start
@@ -182,6 +185,11 @@ extension RetentionPlan {
 }
 
 extension RetentionPlan.Bucket {
+    public static func == (a: Self, b: Self) -> Bool {
+        (a.channelID, a.kind, a.start, a.end, a.messageCount, a.rule) == (b.channelID, b.kind, b.start, b.end, b.messageCount, b.rule)
+            && a.holds == b.holds && a.unverified == b.unverified
+    }
+
     enum CodingKeys: String, CodingKey {
         case channelID = "channel_id", kind, start, end, messageCount = "message_count", rule, holds, unverified
     }

@@ -13,7 +13,7 @@ public enum RetentionPlanner {
         let allRules = policy.allRules
         var ruleIndex: [String: Int] = [:]
         for (i, rule) in allRules.enumerated() { ruleIndex[rule.name] = i }
-        var choices: [ChannelFacts: (rule: Int, cutoff: Int64?, holds: [LegalHold])] = [:]
+        var choices: [Conversation: (rule: Int, cutoff: Int64?, holds: [LegalHold])] = [:]
 
         var shred: [RetentionPlan.Bucket] = []
         var held: [RetentionPlan.Bucket] = []
@@ -58,7 +58,7 @@ public enum RetentionPlanner {
             }
             let entry = RetentionPlan.Bucket(channelID: bucket.channel.id, kind: bucket.channel.kind,
                                              start: bucket.start, end: bucket.end, messageCount: bucket.messageCount,
-                                             rule: ruleName, holds: holdNames, unverified: unverified)
+                                             rule: ruleName, holds: holdNames, unverified: unverified, ref: bucket.ref)
             if holdNames.isEmpty { shred.append(entry) } else { held.append(entry) }
         }
 

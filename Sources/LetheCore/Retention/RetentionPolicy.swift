@@ -65,7 +65,7 @@ public struct RetentionPolicy: Sendable {
 
     /// Which rule governs `channel` at `now`: among the matching rules the longest keep
     /// wins (ties go to the first in file order); the default only when none matches.
-    public func ruleFor(channel: ChannelFacts, now: Int64) -> RuleChoice {
+    public func ruleFor(channel: Conversation, now: Int64) -> RuleChoice {
         let matching = rules.filter { $0.match?.matches(channel) ?? false }
         var chosen = defaultRule
         if let first = matching.first {
@@ -78,7 +78,7 @@ public struct RetentionPolicy: Sendable {
     }
 
     /// Holds whose channel criteria match `channel` (user holds without channel criteria included).
-    public func holdsFor(channel: ChannelFacts) -> [LegalHold] {
+    public func holdsFor(channel: Conversation) -> [LegalHold] {
         holds.filter { $0.appliesTo(channel: channel) }
     }
 }

@@ -20,7 +20,7 @@ public struct Matcher: Sendable {
 
     /// `highlights: false` skips finding the highlight ranges (the engine finds them again
     /// on the rendered text of the hits it keeps).
-    public func matches(_ q: SearchQuery, _ m: MessageFields, channel: ChannelInfo, users: UserDirectory, highlights: Bool = true) -> Match? {
+    public func matches(_ q: SearchQuery, _ m: MessageFields, channel: Conversation, users: UserDirectory, highlights: Bool = true) -> Match? {
         guard q.wantsTime(m.ts),
               !q.requiresThread || m.isInThread,
               !q.requiresFile || m.hasFiles,

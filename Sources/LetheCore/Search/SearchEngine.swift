@@ -54,39 +54,25 @@ public struct SearchStats: Codable, Sendable {
 /// the newest ones.
 public final class SearchEngine {
     let archive: Archive
-    private let zstd = Zstd()
     /// The users known so far: all of them once a query names people (`from:`, `in:@`),
     /// otherwise only those the returned hits show (decrypting a large directory costs
     /// more than a common-word search).
     public private(set) var users = UserDirectory.empty
     private var allUsersLoaded = false
-    private var channels: [Int64: ChannelInfo] = [:]
+    private var channels: [Int64: Conversation] = [:]
+    private let matcher = Matcher()
 
     public init(archive: Archive) throws {
         self.archive = archive
-        // Search reads thousands of small blobs: map the file instead of copying pages.
-        // (Only here: mapped pages count as resident, and a bulk import measured twice as slow with it.)
-        try archive.data.db.execute("PRAGMA mmap_size=1073741824")
-        for (cno, _, _) in try archive.keystore.channels() {
-            let record: ChannelRecord?
-            do { record = try archive.channelRecord(cno: cno, zstd: zstd) } catch let e as LetheError where e.kind == .integrity {
-                archive.noteDamage(channel: "#\(cno)", bucket: nil, e)  // its conversation is not searched; named at the end
-                continue
-            }
-            guard let c = record?.conversation else { continue }
-            var members: [String] = []
-            if let meta = try? JSONValue.parse(c.rawJSON) {
-                members = meta["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                if let u = meta["user"]?.stringValue { members.append(u) }
-            }
-            channels[cno] = ChannelInfo(id: c.id, name: c.name, kind: c.kind, memberIDs: members)
-        }
+        try archive.mapDataFileForReading()
+        // A conversation whose key or record does not open is not searched; conversations() names it at the end.
+        for c in try archive.conversations() { if let cno = c.cno { channels[cno] = c } }
     }
 
     /// Decrypts every user record (once).
     public func loadAllUsers() throws {
         guard !allUsersLoaded else { return }
-        users = UserDirectory(exportUsers: try archive.users(zstd: zstd))
+        users = try archive.userDirectory()
         allUsersLoaded = true
     }
 
@@ -94,10 +80,7 @@ public final class SearchEngine {
     private func loadUsers(_ ids: Set<String>) throws {
         guard !allUsersLoaded else { return }
         for id in ids where users.user(id: id) == nil {
-            guard let (uno, body) = try archive.data.user(tag: archive.userTag(id)) else { continue }
-            let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
-            guard let u = try? UserRecord.decode(plain).user else { continue }
-            users.add(.init(id: u.id, name: u.name, displayName: u.displayName))
+            if let u = try archive.user(slackID: id) { users.add(u) }
         }
     }
 
@@ -113,6 +96,15 @@ public final class SearchEngine {
         }
     }
 
+    /// A message that matched, kept cheaply (rendered only if it is returned).
+    private struct Found {
+        var channel: Conversation
+        var fields: MessageFields
+        var score: Int
+        var bucketMessages: [Segment.Message]
+        var index: Int
+    }
+
     public func search(_ query: SearchQuery, options: SearchOptions = SearchOptions()) throws -> (hits: [SearchHit], stats: SearchStats) {
         let started = Date()
         var stats = SearchStats()
@@ -120,112 +112,125 @@ public final class SearchEngine {
             if case .directMessageWith = $0 { return true } else { return false }
         }
         if namesPeople { try loadAllUsers() }
-        let scheme = archive.scheme
         let wanted = channels.filter { query.wantsChannel($0.value, users: users) }
         let groups = query.requiredIndexTerms(users: users)
+        let scheme = archive.scheme
         let lo = query.timeRange.lowerBound == Int64.min ? Int64.min / 2 : scheme.bucket(containing: query.timeRange.lowerBound)
         let hi = query.timeRange.upperBound == Int64.max ? Int64.max / 2 : scheme.bucket(containing: query.timeRange.upperBound - 1)
 
         // Epochs newest first, from the filters table (one row per conversation and epoch
         // that holds messages): no pass over every bucket of the archive.
-        // Hits are kept as found (cheap) and rendered only for the `limit` that are returned.
-        struct Found {
-            var channel: ChannelInfo
-            var fields: MessageFields
-            var score: Int
-            var bucketMessages: [Segment.Message]
-            var index: Int
-        }
         var found: [Found] = []
-        let matcher = Matcher()
-        let relevance = options.sort == .relevance
-        let loEpoch = IndexFilter.epoch(of: lo), hiEpoch = IndexFilter.epoch(of: hi)
-        epochs: for epoch in try archive.data.filterEpochs(from: loEpoch, to: hiEpoch) {
-            let range = IndexFilter.buckets(of: epoch)
-            var entries: [(cno: Int64, bucket: Int64)] = []
-            for (cno, body) in try archive.data.filters(epoch: epoch) where wanted[cno] != nil {
-                if !groups.isEmpty {
-                    stats.filtersChecked += 1
-                    do {
-                        guard try archive.openFilter(body, cno: cno, epoch: epoch).bloom.mayMatch(groups) else { continue }
-                    } catch let e as LetheError where e.kind == .integrity {
-                        // A damaged filter prunes nothing: every bucket of the epoch is searched.
-                        archive.noteDamage(channel: wanted[cno]?.id ?? "#\(cno)", bucket: nil, e)
-                    }
-                }
-                for (bucket, _) in try archive.data.buckets(cno: cno, from: max(lo, range.lowerBound), to: min(hi, range.upperBound)) {
-                    entries.append((cno, bucket))
-                }
-            }
-            let candidates = entries.sorted { ($0.bucket, $0.cno) > ($1.bucket, $1.cno) }
+        epochs: for epoch in try archive.filterEpochs(from: IndexFilter.epoch(of: lo), to: IndexFilter.epoch(of: hi)) {
+            let candidates = try self.candidates(epoch: epoch, wanted: wanted, groups: groups, lo: lo, hi: hi, stats: &stats)
             var i = 0
             while i < candidates.count {
+                // One bucket level (one day across the candidate conversations), newest first.
                 let bucket = candidates[i].bucket
-                // Newest first: messages that pass the cheap term check wait here, and the
-                // matcher verifies them newest first only until `limit` are certain.
-                var unverified: [Found] = []
+                var level: [BucketRef] = []
                 while i < candidates.count && candidates[i].bucket == bucket {
-                    let cno = candidates[i].cno
+                    level.append(candidates[i])
                     i += 1
-                    guard let channel = wanted[cno], let row = try archive.data.segment(cno: cno, bucket: bucket) else { continue }
-                    let messages: [Segment.Message]
-                    do {
-                        guard let key = try archive.readableBucketKey(cno: cno, bucket: bucket, channel: channel.id) else { continue }
-                        messages = try archive.openSegment(row, key: key, zstd: zstd, channelName: channel.id).messages
-                    } catch let e as LetheError where e.kind == .integrity {
-                        archive.noteDamage(channel: channel.id, bucket: bucket, e)  // searched around, named at the end
-                        continue
-                    }
-                    stats.bucketsDecrypted += 1
-                    stats.messagesScanned += messages.count
-                    for (index, m) in messages.enumerated() {
-                        let fields = MessageFields(m)
-                        guard IndexTerms.mayMatch(fields, groups: groups) else { continue }
-                        if relevance {
-                            guard let match = matcher.matches(query, fields, channel: channel, users: users, highlights: true) else { continue }
-                            found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))
-                        } else {
-                            unverified.append(Found(channel: channel, fields: fields, score: 0, bucketMessages: messages, index: index))
-                        }
-                    }
                 }
-                // Buckets are disjoint in time: every message of this bucket level is newer than
-                // any older level's, so once `limit` are verified here, the search is done.
-                unverified.sort { $0.fields.ts > $1.fields.ts }
-                for f in unverified where matcher.matches(query, f.fields, channel: f.channel, users: users, highlights: false) != nil {
-                    found.append(f)
-                    if found.count >= options.limit { break epochs }
-                }
+                // Buckets are disjoint in time: every message of this level is newer than any
+                // older level's, so once `limit` are verified here, the search is done.
+                if try search(level: level, query, groups: groups, options: options, wanted: wanted, into: &found, stats: &stats) { break epochs }
             }
         }
         switch options.sort {
         case .newest: found.sort { $0.fields.ts > $1.fields.ts }
         case .relevance: found.sort { ($0.score, $0.fields.ts) > ($1.score, $1.fields.ts) }
         }
-        var hits: [SearchHit] = []
-        let kept = found.prefix(options.limit)
+        let hits = try makeHits(Array(found.prefix(options.limit)), query, context: options.context)
+        stats.milliseconds = Date().timeIntervalSince(started) * 1000
+        return (hits, stats)
+    }
+
+    /// The buckets of one epoch that may hold a match, newest first: those of the wanted
+    /// conversations whose filter may match every required term group. A damaged filter
+    /// prunes nothing (every bucket of its epoch is searched; it is named at the end).
+    private func candidates(epoch: Int64, wanted: [Int64: Conversation], groups: [[String]], lo: Int64, hi: Int64,
+                            stats: inout SearchStats) throws -> [BucketRef] {
+        let range = IndexFilter.buckets(of: epoch)
+        var out: [BucketRef] = []
+        for (cno, body) in try archive.filters(epoch: epoch) where wanted[cno] != nil {
+            if !groups.isEmpty {
+                stats.filtersChecked += 1
+                do {
+                    guard try archive.openFilter(body, FilterRef(cno: cno, epoch: epoch)).bloom.mayMatch(groups) else { continue }
+                } catch let e as LetheError where e.kind == .integrity {
+                    archive.noteDamage(channel: wanted[cno]?.id ?? archive.slackID(cno: cno), bucket: nil, e)
+                }
+            }
+            out += try archive.buckets(cno: cno, from: max(lo, range.lowerBound), to: min(hi, range.upperBound))
+        }
+        return out.sorted { ($0.bucket, $0.cno) > ($1.bucket, $1.cno) }
+    }
+
+    /// Searches one bucket level. In newest-first order the messages that pass the cheap term
+    /// check wait, and the matcher verifies them newest first only until `limit` are certain.
+    /// True when the search is done.
+    private func search(level: [BucketRef], _ query: SearchQuery, groups: [[String]], options: SearchOptions,
+                        wanted: [Int64: Conversation], into found: inout [Found], stats: inout SearchStats) throws -> Bool {
+        let relevance = options.sort == .relevance
+        var unverified: [Found] = []
+        for ref in level {
+            guard let channel = wanted[ref.cno] else { continue }
+            let messages: [Segment.Message]
+            do {
+                guard let segment = try archive.segment(ref) else { continue }
+                messages = segment.messages
+            } catch let e as LetheError where e.kind == .integrity {
+                archive.noteDamage(channel: channel.id, bucket: ref.bucket, e)  // searched around, named at the end
+                continue
+            }
+            stats.bucketsDecrypted += 1
+            stats.messagesScanned += messages.count
+            for (index, m) in messages.enumerated() {
+                let fields = MessageFields(m)
+                guard IndexTerms.mayMatch(fields, groups: groups) else { continue }
+                if relevance {
+                    guard let match = matcher.matches(query, fields, channel: channel, users: users, highlights: true) else { continue }
+                    found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))
+                } else {
+                    unverified.append(Found(channel: channel, fields: fields, score: 0, bucketMessages: messages, index: index))
+                }
+            }
+        }
+        unverified.sort { $0.fields.ts > $1.fields.ts }
+        for f in unverified where matcher.matches(query, f.fields, channel: f.channel, users: users, highlights: false) != nil {
+            found.append(f)
+            if found.count >= options.limit { return true }
+        }
+        return false
+    }
+
+    /// Renders the returned matches, with `context` messages around each, loading the users they show.
+    private func makeHits(_ kept: [Found], _ query: SearchQuery, context: Int) throws -> [SearchHit] {
+        func around(_ f: Found) -> (before: ArraySlice<Segment.Message>, after: ArraySlice<Segment.Message>) {
+            let ms = f.bucketMessages
+            return (ms[max(0, f.index - context)..<f.index], ms[(f.index + 1)..<min(ms.count, f.index + 1 + context)])
+        }
         var needed = Set<String>()
         for f in kept {
             Self.userIDs(in: f.fields, into: &needed)
             if f.channel.kind == .dm { needed.formUnion(f.channel.memberIDs) }
-            if options.context > 0 {
-                let ms = f.bucketMessages
-                for m in ms[max(0, f.index - options.context)..<min(ms.count, f.index + 1 + options.context)] { Self.userIDs(in: MessageFields(m), into: &needed) }
+            if context > 0 {
+                let (before, after) = around(f)
+                for m in before + after { Self.userIDs(in: MessageFields(m), into: &needed) }
             }
         }
         try loadUsers(needed)
-        for f in kept {
+        return kept.map { f in
             var hit = makeHit(f.channel, f.fields, query)
             hit.score = f.score
-            if options.context > 0 {
-                let ms = f.bucketMessages
-                hit.before = ms[max(0, f.index - options.context)..<f.index].map { line(MessageFields($0)) }
-                hit.after = ms[(f.index + 1)..<min(ms.count, f.index + 1 + options.context)].map { line(MessageFields($0)) }
+            if context > 0 {
+                let (before, after) = around(f)
+                hit.before = before.map { line(MessageFields($0)) }
+                hit.after = after.map { line(MessageFields($0)) }
             }
-            hits.append(hit)
+            return hit
         }
-        stats.milliseconds = Date().timeIntervalSince(started) * 1000
-        return (hits, stats)
     }
 
     private func line(_ f: MessageFields) -> SearchHit.Line {
@@ -237,21 +242,13 @@ public final class SearchEngine {
         SlackMarkup.render(text, users: users) { [channels] id in channels.values.first { $0.id == id }?.name }
     }
 
-    private func makeHit(_ channel: ChannelInfo, _ f: MessageFields, _ query: SearchQuery) -> SearchHit {
+    private func makeHit(_ channel: Conversation, _ f: MessageFields, _ query: SearchQuery) -> SearchHit {
         let l = line(f)
         // Highlights are found again on the rendered text (names resolved), with the query's words.
         return SearchHit(channelID: channel.id, channel: label(channel), kind: channel.kind, message: l,
                          highlights: Highlighter.ranges(of: query.required, in: l.text))
     }
 
-    /// How a conversation is shown: `#general`, `@alice` (a DM), `mpdm-…` (a group DM).
-    public func label(_ c: ChannelInfo) -> String {
-        switch c.kind {
-        case .publicChannel, .privateChannel: return "#" + (c.name ?? c.id)
-        case .groupDM: return c.name ?? c.id
-        case .dm:
-            let names = c.memberIDs.compactMap { users.user(id: $0) }.map { "@" + ($0.name ?? $0.id) }
-            return names.isEmpty ? c.id : names.joined(separator: ", ")
-        }
-    }
+    /// How a conversation is shown (`Conversation.label`), with the users known so far.
+    public func label(_ c: Conversation) -> String { c.label(users: users) }
 }

@@ -91,7 +91,7 @@ public struct SearchQuery: Sendable, Equatable {
     /// - `.channel(v)`: the conversation's id or name folds equal to `v`, any kind.
     /// - `.directMessageWith(v)`: a 1:1 DM (not a group DM) one of whose members is
     ///   `v` as an id, or a user whose handle or display name is `v`.
-    public func wantsChannel(_ channel: ChannelInfo, users: UserDirectory) -> Bool {
+    public func wantsChannel(_ channel: Conversation, users: UserDirectory) -> Bool {
         if channels.isEmpty { return true }
         let foldedID = TextFolding.fold(channel.id)
         let foldedName = channel.name.map(TextFolding.fold)

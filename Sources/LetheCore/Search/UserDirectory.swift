@@ -4,38 +4,20 @@
 /// are the same. A name may belong to several users (a display name is not unique):
 /// every one of them is accepted.
 public struct UserDirectory: Sendable {
-    /// One user.
-    public struct Entry: Sendable, Equatable {
-        public var id: String
-        /// The handle (`name`).
-        public var name: String?
-        /// `profile.display_name`, else `real_name`.
-        public var displayName: String?
-
-        public init(id: String, name: String?, displayName: String?) {
-            self.id = id
-            self.name = name
-            self.displayName = displayName
-        }
-    }
-
-    private var byID: [String: Entry] = [:]
+    private var byID: [String: User] = [:]
     /// Folded name, display name or id → ids.
     private var byFoldedName: [String: Set<String>] = [:]
 
     /// A directory with nobody in it.
     public static let empty = UserDirectory([])
 
-    public init(_ entries: [Entry]) {
+    public init(_ entries: [User]) {
         for entry in entries { add(entry) }
     }
 
-    public init(exportUsers: [ExportUser]) {
-        self.init(exportUsers.map { Entry(id: $0.id, name: $0.name, displayName: $0.displayName) })
-    }
 
     /// Adds or replaces a user.
-    public mutating func add(_ entry: Entry) {
+    public mutating func add(_ entry: User) {
         byID[entry.id] = entry
         for key in [entry.id, entry.name, entry.displayName].compactMap({ $0 }) where !key.isEmpty {
             byFoldedName[TextFolding.fold(key), default: []].insert(entry.id)
@@ -43,7 +25,7 @@ public struct UserDirectory: Sendable {
     }
 
     /// The user with this exact id.
-    public func user(id: String) -> Entry? { byID[id] }
+    public func user(id: String) -> User? { byID[id] }
 
     /// Ids of the users whose id, handle or display name folds equal to `name`
     /// (a leading `@` is ignored).

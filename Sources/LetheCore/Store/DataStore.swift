@@ -57,15 +57,17 @@ final class DataStore {
     // MARK: - Segments
 
     struct SegmentRow {
-        var cno: Int64
-        var bucket: Int64
+        var ref: BucketRef
         var messages: Int64
         var body: [UInt8]
+
+        var cno: Int64 { ref.cno }
+        var bucket: Int64 { ref.bucket }
     }
 
-    func segment(cno: Int64, bucket: Int64) throws -> SegmentRow? {
-        let s = try db.statement("SELECT messages, body FROM segments WHERE cno = ? AND bucket = ?").query(.int(cno), .int(bucket))
-        return try s.step() ? SegmentRow(cno: cno, bucket: bucket, messages: s.int(0), body: s.blob(1)) : nil
+    func segment(_ ref: BucketRef) throws -> SegmentRow? {
+        let s = try db.statement("SELECT messages, body FROM segments WHERE cno = ? AND bucket = ?").query(.int(ref.cno), .int(ref.bucket))
+        return try s.step() ? SegmentRow(ref: ref, messages: s.int(0), body: s.blob(1)) : nil
     }
 
     func putSegment(_ row: SegmentRow) throws {
@@ -73,32 +75,34 @@ final class DataStore {
             .run(.int(row.cno), .int(row.bucket), .int(row.messages), .blob(row.body))
     }
 
-    func deleteSegment(cno: Int64, bucket: Int64) throws {
-        try db.statement("DELETE FROM segments WHERE cno = ? AND bucket = ?").run(.int(cno), .int(bucket))
+    func deleteSegment(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM segments WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
     }
 
-    /// (cno, bucket, messages) of every segment, without bodies, ordered.
-    func segmentIndex(cno: Int64? = nil) throws -> [(cno: Int64, bucket: Int64, messages: Int64)] {
+    /// Every segment (or one conversation's) without bodies, in (cno, bucket) order.
+    func segmentIndex(cno: Int64? = nil) throws -> [(ref: BucketRef, messages: Int64)] {
         let s: SQLiteStatement
         if let cno {
             s = try db.statement("SELECT cno, bucket, messages FROM segments WHERE cno = ? ORDER BY bucket").query(.int(cno))
         } else {
             s = try db.statement("SELECT cno, bucket, messages FROM segments ORDER BY cno, bucket").query()
         }
-        var out: [(Int64, Int64, Int64)] = []
-        while try s.step() { out.append((s.int(0), s.int(1), s.int(2))) }
+        var out: [(BucketRef, Int64)] = []
+        while try s.step() { out.append((BucketRef(cno: s.int(0), bucket: s.int(1)), s.int(2))) }
         return out
     }
 
-    /// Calls `body` with each segment row of a channel (bodies included), in bucket order.
+    /// Calls `body` with each segment row of a conversation (bodies included), in bucket order.
     func forEachSegment(cno: Int64, _ body: (SegmentRow) throws -> Void) throws {
         // A dedicated statement: the caller may use the cached ones inside `body`.
         let s = try SQLiteDatabase.Uncached(db, "SELECT bucket, messages, body FROM segments WHERE cno = ? ORDER BY bucket")
         try s.statement.bind([.int(cno)])
         while try s.statement.step() {
-            try body(SegmentRow(cno: cno, bucket: s.statement.int(0), messages: s.statement.int(1), body: s.statement.blob(2)))
+            try body(SegmentRow(ref: BucketRef(cno: cno, bucket: s.statement.int(0)), messages: s.statement.int(1), body: s.statement.blob(2)))
         }
     }
+
+    func userCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM users") ?? 0 }
 
     /// Checkpoints the WAL into the main file and truncates it to zero bytes.
     func checkpointTruncate() throws {
@@ -110,28 +114,28 @@ final class DataStore {
 extension DataStore {
     // MARK: - Search filters
 
-    func filter(cno: Int64, epoch: Int64) throws -> [UInt8]? {
-        let s = try db.statement("SELECT body FROM filters WHERE epoch = ? AND cno = ?").query(.int(epoch), .int(cno))
+    func filter(_ f: FilterRef) throws -> [UInt8]? {
+        let s = try db.statement("SELECT body FROM filters WHERE epoch = ? AND cno = ?").query(.int(f.epoch), .int(f.cno))
         return try s.step() ? s.blob(0) : nil
     }
 
-    func putFilter(cno: Int64, epoch: Int64, body: [UInt8]) throws {
-        try db.statement("INSERT OR REPLACE INTO filters(epoch, cno, body) VALUES (?, ?, ?)").run(.int(epoch), .int(cno), .blob(body))
+    func putFilter(_ f: FilterRef, body: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO filters(epoch, cno, body) VALUES (?, ?, ?)").run(.int(f.epoch), .int(f.cno), .blob(body))
     }
 
-    func deleteFilter(cno: Int64, epoch: Int64) throws {
-        try db.statement("DELETE FROM filters WHERE epoch = ? AND cno = ?").run(.int(epoch), .int(cno))
+    func deleteFilter(_ f: FilterRef) throws {
+        try db.statement("DELETE FROM filters WHERE epoch = ? AND cno = ?").run(.int(f.epoch), .int(f.cno))
     }
 
     func deleteFilters(cno: Int64) throws {
         try db.statement("DELETE FROM filters WHERE cno = ?").run(.int(cno))
     }
 
-    /// The buckets of one channel within `[lo, hi]`, without bodies.
-    func buckets(cno: Int64, from lo: Int64, to hi: Int64) throws -> [(bucket: Int64, messages: Int64)] {
-        let s = try db.statement("SELECT bucket, messages FROM segments WHERE cno = ? AND bucket BETWEEN ? AND ? ORDER BY bucket").query(.int(cno), .int(lo), .int(hi))
-        var out: [(Int64, Int64)] = []
-        while try s.step() { out.append((s.int(0), s.int(1))) }
+    /// The buckets of one conversation within `[lo, hi]`, in order.
+    func buckets(cno: Int64, from lo: Int64, to hi: Int64) throws -> [BucketRef] {
+        let s = try db.statement("SELECT bucket FROM segments WHERE cno = ? AND bucket BETWEEN ? AND ? ORDER BY bucket").query(.int(cno), .int(lo), .int(hi))
+        var out: [BucketRef] = []
+        while try s.step() { out.append(BucketRef(cno: cno, bucket: s.int(0))) }
         return out
     }
 }

@@ -134,8 +134,8 @@ final class Keystore {
 
     // MARK: - Bucket keys
 
-    func bucketKey(cno: Int64, bucket: Int64) throws -> [UInt8]? {
-        let s = try db.statement("SELECT wrapped FROM bucket_keys WHERE cno = ? AND bucket = ?").query(.int(cno), .int(bucket))
+    func bucketKey(_ ref: BucketRef) throws -> [UInt8]? {
+        let s = try db.statement("SELECT wrapped FROM bucket_keys WHERE cno = ? AND bucket = ?").query(.int(ref.cno), .int(ref.bucket))
         return try s.step() ? s.blob(0) : nil
     }
 
@@ -146,33 +146,46 @@ final class Keystore {
         return out
     }
 
-    func insertBucketKey(cno: Int64, bucket: Int64, wrapped: [UInt8]) throws {
-        try db.statement("INSERT INTO bucket_keys(cno, bucket, wrapped) VALUES (?, ?, ?)").run(.int(cno), .int(bucket), .blob(wrapped))
+    func insertBucketKey(_ ref: BucketRef, wrapped: [UInt8]) throws {
+        try db.statement("INSERT INTO bucket_keys(cno, bucket, wrapped) VALUES (?, ?, ?)").run(.int(ref.cno), .int(ref.bucket), .blob(wrapped))
     }
 
-    func deleteBucketKey(cno: Int64, bucket: Int64) throws {
-        try db.statement("DELETE FROM bucket_keys WHERE cno = ? AND bucket = ?").run(.int(cno), .int(bucket))
+    func deleteBucketKey(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM bucket_keys WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
     }
+
+    func bucketKeyCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM bucket_keys") ?? 0 }
 
     // MARK: - Tombstones
+    //
+    // On disk a tombstone's bucket is a bucket number, or -1 for "the whole conversation was
+    // emptied" (docs/FORMAT.md §6); that encoding lives here and nowhere else.
 
-    func tombstonedBuckets(tag: [UInt8]) throws -> Set<Int64> {
+    static let wholeConversation: Int64 = -1
+
+    /// What retention shredded of the conversation with this tag.
+    func tombstones(tag: [UInt8]) throws -> (buckets: Set<Int64>, wholeConversation: Bool) {
         let s = try db.statement("SELECT bucket FROM tombstones WHERE tag = ?").query(.blob(tag))
         var out = Set<Int64>()
-        while try s.step() { out.insert(s.int(0)) }
-        return out
+        var whole = false
+        while try s.step() {
+            let b = s.int(0)
+            if b == Keystore.wholeConversation { whole = true } else { out.insert(b) }
+        }
+        return (out, whole)
     }
 
-    /// Inserts a tombstone; false when one for that bucket already exists.
-    func insertTombstone(tag: [UInt8], bucket: Int64, shreddedAt: Int64, rule: String) throws -> Bool {
+    /// Inserts a tombstone (nil bucket: the whole conversation); false when it already exists.
+    func insertTombstone(tag: [UInt8], bucket: Int64?, shreddedAt: Int64, rule: String) throws -> Bool {
         try db.statement("INSERT OR IGNORE INTO tombstones(tag, bucket, shredded_at, rule) VALUES (?, ?, ?, ?)")
-            .run(.blob(tag), .int(bucket), .int(shreddedAt), .text(rule))
+            .run(.blob(tag), .int(bucket ?? Keystore.wholeConversation), .int(shreddedAt), .text(rule))
         return db.changes == 1
     }
 
     struct Tombstone {
         var tag: [UInt8]
-        var bucket: Int64
+        /// The stored bucket number (-1: the whole conversation), as the MAC covers it.
+        var storedBucket: Int64
         var shreddedAt: Int64
         var rule: String
     }
@@ -180,10 +193,11 @@ final class Keystore {
     func tombstones() throws -> [Tombstone] {
         let s = try db.statement("SELECT tag, bucket, shredded_at, rule FROM tombstones").query()
         var out: [Tombstone] = []
-        while try s.step() { out.append(Tombstone(tag: s.blob(0), bucket: s.int(1), shreddedAt: s.int(2), rule: s.text(3))) }
+        while try s.step() { out.append(Tombstone(tag: s.blob(0), storedBucket: s.int(1), shreddedAt: s.int(2), rule: s.text(3))) }
         return out
     }
 
+    /// Shredded buckets (whole-conversation tombstones not counted).
     func tombstoneCount() throws -> Int64 { try db.scalarInt("SELECT COUNT(*) FROM tombstones WHERE bucket >= 0") ?? 0 }
 }
 
@@ -195,15 +209,26 @@ extension Keystore {
     // (bucket -1: the whole channel's metadata too), so an interrupted shred is
     // finished by the next process that opens the archive for writing.
 
-    func pendingPurges() throws -> [(cno: Int64, bucket: Int64)] {
+    func pendingPurges() throws -> [Purge] {
         let s = try db.statement("SELECT cno, bucket FROM pending_purge ORDER BY cno, bucket").query()
-        var out: [(Int64, Int64)] = []
-        while try s.step() { out.append((s.int(0), s.int(1))) }
+        var out: [Purge] = []
+        while try s.step() {
+            out.append(s.int(1) == Keystore.wholeConversation ? .conversation(cno: s.int(0)) : .bucket(BucketRef(cno: s.int(0), bucket: s.int(1))))
+        }
         return out
     }
 
+    /// The (cno, bucket) a purge is stored as (bucket -1: the whole conversation), as its MAC covers it.
+    static func stored(_ p: Purge) -> (cno: Int64, bucket: Int64) {
+        switch p {
+        case .bucket(let ref): return (ref.cno, ref.bucket)
+        case .conversation(let cno): return (cno, wholeConversation)
+        }
+    }
+
     /// Notes ciphertext still to delete; false when the note already exists.
-    func addPendingPurge(cno: Int64, bucket: Int64) throws -> Bool {
+    func addPendingPurge(_ p: Purge) throws -> Bool {
+        let (cno, bucket) = Keystore.stored(p)
         try db.statement("INSERT OR IGNORE INTO pending_purge(cno, bucket) VALUES (?, ?)").run(.int(cno), .int(bucket))
         return db.changes == 1
     }

@@ -26,6 +26,8 @@ struct Import: ParsableCommand {
     var maxTotalSize: String?
     @Option(name: .long, help: ArgumentHelp("Refuse a zip entry over 1 MiB that inflates more than N times its size (default 200: zip bombs).", valueName: "n"))
     var maxRatio: Int?
+    @Option(name: .long, help: ArgumentHelp("Commit after about this much new ciphertext (e.g. 64M). By default an import is one transaction: one that fails or is killed leaves the archive as it was; with this, a killed import keeps what it committed, at the price of a partial import after an error.", valueName: "size"))
+    var commitEvery: String?
     @OptionGroup var output: OutputOptions
     @Argument(help: ArgumentHelp("Export zip files or folders, imported in order.", valueName: "export"))
     var paths: [String]
@@ -38,14 +40,12 @@ struct Import: ParsableCommand {
                 options.limits.maxFileBytes = Int(clamping: try ByteSize.parse(maxFileSize, option: "--max-file-size"))
             }
             if let maxTotalSize { options.limits.maxTotalBytes = try ByteSize.parse(maxTotalSize, option: "--max-total-size") }
+            if let commitEvery { options.commitEveryBytes = Int(try ByteSize.parse(commitEvery, option: "--commit-every")) }
             if let maxRatio {
                 guard maxRatio > 0 else { throw LetheError(.usage, "--max-ratio must be at least 1") }
                 options.limits.maxCompressionRatio = maxRatio
             }
             let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe import")
-            if let v = ProcessInfo.processInfo.environment["LETHE_COMMIT_EVERY_BYTES"], let n = Int(v), n > 0 {
-                options.commitEveryBytes = n  // tests use small commits to kill between them
-            }
             let progress = TerminalProgress()
             let report = try Importer(archive: archive, options: options, progress: progress)
                 .run(paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })

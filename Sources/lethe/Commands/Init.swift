@@ -19,10 +19,10 @@ struct Init: ParsableCommand {
     var keyFile: String?
     @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file.", valueName: "file"))
     var passphraseFile: String?
-    @Option(name: .long, help: "Time bucket: day, week or month (default: day).")
-    var bucket: String = "day"
-    @Option(name: .long, help: "Argon2id cost for the passphrase: interactive, moderate or sensitive (default: moderate).")
-    var kdf: String = "moderate"
+    @Option(name: .long, help: "Time bucket: the unit retention shreds.")
+    var bucket: BucketScheme = .day
+    @Option(name: .long, help: "Argon2id cost for the passphrase.")
+    var kdf: KDFProfile = .moderate
     @Flag(name: .long, help: "Accept a passphrase under 8 characters (with a warning).")
     var allowWeakPassphrase = false
     @OptionGroup var output: OutputOptions
@@ -36,12 +36,7 @@ struct Init: ParsableCommand {
 
     func run() throws {
         try reporting {
-            guard let scheme = BucketScheme(rawValue: bucket) else {
-                throw LetheError(.usage, "unknown bucket '\(bucket)'", hint: "use day, week or month")
-            }
-            guard let profile = KDFProfile(rawValue: kdf) else {
-                throw LetheError(.usage, "unknown kdf profile '\(kdf)'", hint: "use interactive, moderate or sensitive")
-            }
+            let scheme = bucket, profile = kdf
             let dir = try archiveOptions.url()
             var credentials = Credentials()
             var created: String?

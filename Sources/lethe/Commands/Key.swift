@@ -32,8 +32,8 @@ struct Key: ParsableCommand {
     struct NewSecret: ParsableArguments {
         @Option(name: .long, help: ArgumentHelp("Read the new passphrase from this file. Else $LETHE_NEW_PASSPHRASE, else a prompt.", valueName: "file"))
         var newPassphraseFile: String?
-        @Option(name: .long, help: "Argon2id cost: interactive, moderate or sensitive (default: moderate).")
-        var kdf: String = "moderate"
+        @Option(name: .long, help: "Argon2id cost of the new passphrase.")
+        var kdf: KDFProfile = .moderate
         @Flag(name: .long, help: "Accept a new passphrase under 8 characters (with a warning).")
         var allowWeakPassphrase = false
 
@@ -44,7 +44,7 @@ struct Key: ParsableCommand {
         }
 
         private func readUnchecked() throws -> (Secret, KDFProfile) {
-            guard let profile = KDFProfile(rawValue: kdf) else { throw LetheError(.usage, "unknown kdf profile '\(kdf)'", hint: "use interactive, moderate or sensitive") }
+            let profile = kdf
             if newPassphraseFile == nil, let p = getenv("LETHE_NEW_PASSPHRASE") {
                 var bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
                 memset(p, 0, strlen(p))

@@ -23,8 +23,8 @@ struct Search: ParsableCommand {
     var query: String
     @Option(name: .long, help: "At most this many results (default 50).")
     var limit = 50
-    @Option(name: .long, help: "newest (default) or relevance.")
-    var sort = "newest"
+    @Option(name: .long, help: "The order of results.")
+    var sort: SearchSort = .newest
     @Option(name: .long, help: "Show this many messages before and after each result.")
     var context = 0
     @Flag(name: .long, help: "Print to stderr how much the search read (filters checked, buckets decrypted, messages scanned, ms).")
@@ -54,7 +54,7 @@ struct Search: ParsableCommand {
     func run() throws {
         try reporting {
             guard limit > 0 else { throw LetheError(.usage, "--limit must be at least 1") }
-            guard let sortOrder = SearchSort(rawValue: sort) else { throw LetheError(.usage, "unknown --sort \(sort)", hint: "use newest or relevance") }
+            let sortOrder = sort
             let q = try QueryParser.parse(query)  // syntax errors before any secret is asked for
             let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe search")
             let engine = try SearchEngine(archive: archive)

@@ -16,8 +16,8 @@ public final class SlackExport: @unchecked Sendable {
     public let limits: ImportLimits
     /// Path of the export root inside the source: `""` or `"folder/"`.
     public let rootPrefix: String
-    public let conversations: [ExportConversation]
-    public let users: [ExportUser]
+    public let conversations: [Conversation]
+    public let users: [User]
     private let dayFilesByFolder: [String: [DayFile]]
     /// Conversation id → the folders its day files may be in: the one the export names,
     /// then the safe folder it is exported as (where a lethe export of it put them).
@@ -56,7 +56,7 @@ public final class SlackExport: @unchecked Sendable {
         let present = Set(relative)
 
         // Conversations.
-        var conversations: [ExportConversation] = []
+        var conversations: [Conversation] = []
         var sources: [String: [String]] = [:]
         var ids = Set<String>()
         var folders = Set<String>()
@@ -113,7 +113,7 @@ public final class SlackExport: @unchecked Sendable {
                 if !folders.contains(safe) { lookIn.append(safe) }
             }
             sources[c.id] = lookIn
-            conversations.append(ExportConversation(
+            conversations.append(Conversation(
                 kind: c.kind, id: c.id, name: c.kind == .dm ? nil : c.name, folder: safe,
                 isArchived: SlackExport.lenientBool(c.value["is_archived"]) ?? false, rawJSON: c.rawJSON))
         }
@@ -122,7 +122,7 @@ public final class SlackExport: @unchecked Sendable {
         self.conversations = conversations
 
         // Users.
-        var users: [ExportUser] = []
+        var users: [User] = []
         let usersFile = present.contains("users.json") ? "users.json" : present.contains("org_users.json") ? "org_users.json" : nil
         if let usersFile {
             let bytes = try source.read(prefix + usersFile, maxBytes: limits.maxFileBytes)
@@ -147,7 +147,7 @@ public final class SlackExport: @unchecked Sendable {
                 func nonEmpty(_ v: JSONValue?) -> String? { v?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
                 let display = nonEmpty(value["profile"]?["display_name"]) ?? nonEmpty(value["real_name"])
                     ?? nonEmpty(value["profile"]?["real_name"])
-                users.append(ExportUser(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON))
+                users.append(User(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON))
             }
         } else {
             warnings.append(ImportWarning(file: "users.json", reason: "not in the export (nor org_users.json); users are known only by id", isNote: true))
@@ -179,7 +179,7 @@ public final class SlackExport: @unchecked Sendable {
     }
 
     /// The day files of a conversation, sorted by date (empty if its folder is absent).
-    public func dayFiles(of conversation: ExportConversation) -> [DayFile] {
+    public func dayFiles(of conversation: Conversation) -> [DayFile] {
         for folder in sourceFolders[conversation.id] ?? [conversation.folder] {
             if let days = dayFilesByFolder[folder] { return days }
         }
@@ -198,12 +198,6 @@ public final class SlackExport: @unchecked Sendable {
         }
     }
 
-    /// Records a warning found by a caller while using this export.
-    public func addWarning(_ warning: ImportWarning) {
-        lock.lock()
-        defer { lock.unlock() }
-        collectedWarnings.append(warning)
-    }
 
     // MARK: - Helpers
 

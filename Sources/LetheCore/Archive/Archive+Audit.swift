@@ -1,102 +1,6 @@
 import Foundation
 
-/// One rule's share of a shred, as the audit records it in the clear.
-public struct AuditRuleCount: Codable, Sendable {
-    public var name: String
-    public var buckets: Int
-    public var messages: Int
-}
-
-/// One conversation's share of a shred: sealed in format 2 (it names the Slack channel).
-public struct AuditChannelShred: Codable, Sendable {
-    public var channelId: String
-    public var rule: String
-    public var buckets: Int
-    public var messages: Int
-    public var from: String
-    public var to: String
-}
-
-/// What an audit entry keeps sealed under the audit detail key: which conversations were
-/// shredded and held, and which records were found damaged. Readable with a secret only,
-/// so that keys.db alone does not link a conversation number to a Slack channel id.
-public struct AuditDetail: Codable, Sendable {
-    public var shredded: [AuditChannelShred]
-    public var heldBuckets: Int
-    public var damaged: [DamagedRecord]?
-}
-
-/// An audit entry as stored (docs/FORMAT.md §8): JSON with sorted snake_case keys.
-/// Everything here is readable without a secret; `detail` is the sealed `AuditDetail`
-/// (base64). Entries of format 1 had no `detail` and held `shredded` and `held_buckets`
-/// in the clear; the upgrade to format 2 seals them.
-public struct AuditRecord: Codable, Sendable {
-    public var seq: Int64
-    public var prev: String
-    public var time: String
-    public var now: String
-    public var policyDigest: String
-    public var rules: [AuditRuleCount]
-    public var buckets: Int
-    public var messages: Int
-    public var channelsDestroyed: Int
-    public var detail: String?
-    public var shredded: [AuditChannelShred]?
-    public var heldBuckets: Int?
-}
-
-/// An entry of the hash-chained audit log in the keystore.
-///
-/// Its `hash` is `BLAKE2b-256(key = audit key, "audit" || 0 || previous hash || entry bytes)`,
-/// where the audit key is derived from the master key: only a holder of a secret can
-/// extend or re-forge the chain, and `lethe audit --verify` checks every link. The
-/// manifest records the last entry's number and hash, so deleting entries shows too.
-public struct AuditEntry: Sendable {
-    public var seq: Int64
-    public var json: String
-    public var hash: [UInt8]
-    public var record: AuditRecord?
-    /// The decrypted detail; nil when the entry has none or it does not open.
-    public var detail: AuditDetail?
-}
-
-/// An entry as `lethe audit` shows it to a holder of a secret: public fields and detail together.
-public struct AuditEntryView: Encodable, Sendable {
-    public var seq: Int64
-    public var time: String
-    public var now: String
-    public var policyDigest: String
-    public var rules: [AuditRuleCount]
-    public var buckets: Int
-    public var messages: Int
-    public var channelsDestroyed: Int
-    public var shredded: [AuditChannelShred]
-    public var heldBuckets: Int
-    public var damaged: [DamagedRecord]
-
-    public init?(_ e: AuditEntry) {
-        guard let r = e.record else { return nil }
-        seq = r.seq
-        time = r.time
-        now = r.now
-        policyDigest = r.policyDigest
-        rules = r.rules
-        buckets = r.buckets
-        messages = r.messages
-        channelsDestroyed = r.channelsDestroyed
-        shredded = e.detail?.shredded ?? r.shredded ?? []
-        heldBuckets = e.detail?.heldBuckets ?? r.heldBuckets ?? 0
-        damaged = e.detail?.damaged ?? []
-    }
-}
-
-public struct AuditVerification: Codable, Sendable {
-    public var ok: Bool
-    public var entries: Int
-    public var firstBadSeq: Int64?
-    public var reason: String?
-}
-
+/// The audit chain in keys.db (docs/FORMAT.md §8): appending, reading, verifying.
 extension Archive {
     var auditKey: SecretKey { KDF.subkey(of: masterKey, context: "audit") }
     var auditDetailKey: SecretKey { KDF.subkey(of: masterKey, context: "audit detail") }
@@ -123,14 +27,14 @@ extension Archive {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         let sealed = sealRecord(Array(try encoder.encode(detail)), ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, seq),
-                                key: auditDetailKey, zstd: Zstd())
+                                key: auditDetailKey)
         return Data(sealed).base64EncodedString()
     }
 
     func openAuditDetail(_ base64: String, seq: Int64) -> AuditDetail? {
         guard let sealed = Data(base64Encoded: base64),
               let plain = try? SealedRecord.openRecord(Array(sealed), ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, seq),
-                                                       key: auditDetailKey, zstd: Zstd())
+                                                       key: auditDetailKey, zstd: zstd)
         else { return nil }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

@@ -37,10 +37,10 @@ public struct VerifyReport: Encodable, Sendable {
     }
 }
 
-/// Authenticates and decodes every record of an archive: keys, metadata, users, segments.
+/// Authenticates and decodes every record of an archive: the manifest, keys, metadata, users,
+/// segments, filters. It walks both files row by row, so it lives beside `Archive`.
 public final class Verifier {
     let archive: Archive
-    private let zstd = Zstd()
     weak var progress: ProgressReporter?
 
     public init(archive: Archive, progress: ProgressReporter? = nil) {
@@ -62,82 +62,71 @@ public final class Verifier {
         let audit = try archive.verifyAudit()
         if !audit.ok { fail(nil, nil, LetheError(.integrity, "audit chain: \(audit.reason ?? "broken")")) }
 
-        var names: [Int64: String] = [:]
-        let channels = try archive.keystore.channels()
-        var known = Set<Int64>()
-        for (cno, tag, _) in channels {
-            known.insert(cno)
+        // Conversations: each key opens with its tag, each record opens and holds the Slack id the tag was made from.
+        let rows = try archive.keystore.channels()
+        let known = Set(rows.map(\.cno))
+        for row in rows {
             report.channels += 1
             do {
-                if let record = try archive.channelRecord(cno: cno, zstd: zstd) {
-                    names[cno] = record.conversation.id
-                    guard Sodium.equal(archive.channelTag(record.conversation.id), tag) else {
-                        throw LetheError(.integrity, "channel \(record.conversation.id): its keystore tag is not its own")
-                    }
+                if let c = try archive.conversation(cno: row.cno), !(try archive.tagMatches(c)) {
+                    throw LetheError(.integrity, "channel \(c.id): its keystore tag is not its own")
                 }
             } catch { fail(nil, nil, error) }
         }
         for (uno, body) in try archive.data.users() {
             report.users += 1
             do {
-                let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, zstd: zstd, what: "user record #\(uno)")
+                let plain = try archive.openRecord(body, ad: archive.userRecordAD(uno), key: archive.directoryKey, what: "user record \(uno)")
                 _ = try UserRecord.decode(plain)
             } catch { fail(nil, nil, error) }
         }
 
+        // Segments: every one opens under its key and holds only messages of its own bucket.
         let index = try archive.data.segmentIndex()
         progress?.began("verify", total: index.count)
         defer { progress?.ended() }
-        var segmentKeys = Set<[Int64]>()
         var done = 0
-        let pending = try archive.keystore.pendingPurges()
-        let pendingBuckets = Set(pending.map { [$0.cno, $0.bucket] })
-        let pendingChannels = Set(pending.filter { $0.bucket == Envelope.wholeChannel }.map(\.cno))
-        for cno in Set(index.map(\.cno)).sorted() {
-            let channelName = names[cno]
-            if pendingChannels.contains(cno) {
-                report.pendingPurge += index.filter { $0.cno == cno }.count
+        let pending = Set(try archive.keystore.pendingPurges())
+        let conversations = Set(index.map(\.ref.cno)).sorted()
+        for cno in conversations {
+            if pending.contains(.conversation(cno: cno)) {
+                report.pendingPurge += index.filter { $0.ref.cno == cno }.count
                 continue
             }
             guard known.contains(cno) else {
-                fail(channelName, nil, LetheError(.integrity, "channel #\(cno): ciphertext present but the channel has no key"))
+                fail(nil, nil, LetheError(.integrity, "\(archive.slackID(cno: cno)): ciphertext present but the conversation has no key"))
                 continue
             }
+            let name = archive.slackID(cno: cno)
             try archive.data.forEachSegment(cno: cno) { row in
-                segmentKeys.insert([cno, row.bucket])
-                if pendingBuckets.contains([cno, row.bucket]) {
+                if pending.contains(.bucket(row.ref)) {
                     report.pendingPurge += 1
                     return
                 }
                 report.buckets += 1
                 do {
-                    guard let key = try archive.bucketKey(cno: cno, bucket: row.bucket) else {
-                        throw archive.missingBucketKey(channel: channelName ?? "#\(cno)", bucket: row.bucket)
-                    }
-                    let segment = try archive.openSegment(row, key: key, zstd: zstd, channelName: channelName)
+                    guard let key = try archive.readableBucketKey(row.ref) else { return }
+                    let segment = try archive.openSegment(row, key: key, label: name)
                     for m in segment.messages where archive.scheme.bucket(containing: m.ts.seconds) != row.bucket {
-                        throw LetheError(.integrity, "channel \(channelName ?? "#\(cno)"), bucket \(archive.scheme.label(of: row.bucket)): message \(m.ts) belongs to another bucket")
+                        throw LetheError(.integrity, "channel \(name), bucket \(archive.scheme.label(of: row.bucket)): message \(m.ts) belongs to another bucket")
                     }
                     report.messages += segment.messages.count
-                } catch { fail(channelName, row.bucket, error) }
+                } catch { fail(name, row.bucket, error) }
                 done += 1
                 progress?.advanced(done: done, messages: report.messages)
             }
         }
         // Every epoch holding messages has a search filter that authenticates (search skips epochs without one).
-        for e in Set(index.filter { known.contains($0.cno) && !pendingChannels.contains($0.cno) }.map { [$0.cno, IndexFilter.epoch(of: $0.bucket)] })
-            .sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        let epochs = Set(index.filter { known.contains($0.ref.cno) && !pending.contains(.conversation(cno: $0.ref.cno)) }
+            .map { FilterRef(cno: $0.ref.cno, epoch: $0.ref.epoch) })
+        for f in epochs.sorted() {
             do {
-                guard try archive.loadFilter(cno: e[0], epoch: e[1]) != nil else {
-                    throw LetheError(.integrity, "channel \(names[e[0]] ?? "#\(e[0])"): the search filter of epoch \(e[1]) is missing")
+                guard try archive.loadFilter(f) != nil else {
+                    throw LetheError(.integrity, "channel \(archive.slackID(cno: f.cno)): the search filter of epoch \(f.epoch) is missing")
                 }
-            } catch { fail(names[e[0]], nil, error) }
+            } catch { fail(archive.slackID(cno: f.cno), nil, error) }
         }
-        for (cno, _, _) in channels {
-            for (bucket, _) in try archive.keystore.bucketKeys(cno: cno) where !segmentKeys.contains([cno, bucket]) {
-                report.unusedBucketKeys += 1
-            }
-        }
+        report.unusedBucketKeys = try archive.unusedBucketKeys()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }

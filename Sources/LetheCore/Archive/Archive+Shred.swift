@@ -2,9 +2,8 @@ import Foundation
 
 /// One bucket to destroy, as decided by a retention plan.
 public struct ShredTarget: Sendable {
-    public var cno: Int64
+    public var ref: BucketRef
     public var channelID: String
-    public var bucket: Int64
     public var messages: Int
     public var rule: String
 }
@@ -47,22 +46,25 @@ extension Archive {
         // moved from a held bucket to an expired one (no secret needed) fails here and stays.
         var destroy: [ShredTarget] = []
         for t in targets {
-            guard let wrapped = try keystore.bucketKey(cno: t.cno, bucket: t.bucket) else { continue }  // nothing left to destroy
+            guard let wrapped = try keystore.bucketKey(t.ref) else { continue }  // nothing left to destroy
             do {
-                _ = try unwrapBucketKey(wrapped, cno: t.cno, bucket: t.bucket)
+                _ = try unwrapBucketKey(wrapped, at: t.ref)
                 destroy.append(t)
             } catch {
-                noteDamage(channel: t.channelID, bucket: t.bucket, error)
+                noteDamage(channel: t.channelID, bucket: t.ref.bucket, error)
                 result.damagedKept += 1
             }
         }
-        let byChannel = Dictionary(grouping: destroy, by: \.cno)
+        let byChannel = Dictionary(grouping: destroy, by: \.ref.cno)
 
-        // Channels left with no bucket at all lose their key and metadata too.
+        // Conversations left with no bucket (no segment and no key) lose their key and metadata
+        // too. A key without a segment keeps the conversation: its ciphertext may only be missing
+        // from this copy of data.db, and a backup would still open with it.
         var emptied: [Int64] = []
         for (cno, list) in byChannel {
-            let remaining = Set(try data.segmentIndex(cno: cno).map(\.bucket)).subtracting(list.map(\.bucket))
-            let keysLeft = Set(try keystore.bucketKeys(cno: cno).map(\.bucket)).subtracting(list.map(\.bucket))
+            let going = Set(list.map(\.ref.bucket))
+            let remaining = Set(try data.segmentIndex(cno: cno).map(\.ref.bucket)).subtracting(going)
+            let keysLeft = Set(try keystore.bucketKeys(cno: cno).map(\.bucket)).subtracting(going)
             if remaining.isEmpty && keysLeft.isEmpty { emptied.append(cno) }
         }
 
@@ -72,9 +74,9 @@ extension Archive {
                     throw LetheError(.integrity, "channel \(list[0].channelID): no key row; run `lethe verify`")
                 }
                 for t in list {
-                    try keystore.deleteBucketKey(cno: cno, bucket: t.bucket)
-                    try insertTombstone(tag: row.tag, bucket: t.bucket, shreddedAt: now, rule: t.rule)
-                    try addPendingPurge(cno: cno, bucket: t.bucket)
+                    try keystore.deleteBucketKey(t.ref)
+                    try insertTombstone(tag: row.tag, bucket: t.ref.bucket, shreddedAt: now, rule: t.rule)
+                    try addPendingPurge(.bucket(t.ref))
                     result.buckets += 1
                     result.messages += t.messages
                 }
@@ -82,8 +84,8 @@ extension Archive {
             for cno in emptied.sorted() {
                 guard let row = try keystore.channelKey(cno: cno) else { continue }
                 try keystore.deleteChannel(cno: cno)
-                try insertTombstone(tag: row.tag, bucket: Envelope.wholeChannel, shreddedAt: now, rule: "(whole conversation)")
-                try addPendingPurge(cno: cno, bucket: Envelope.wholeChannel)
+                try insertTombstone(tag: row.tag, bucket: nil, shreddedAt: now, rule: "(whole conversation)")
+                try addPendingPurge(.conversation(cno: cno))
                 channelKeyCache(remove: cno)
                 result.channelsDestroyed += 1
             }
