@@ -300,7 +300,7 @@ final class RecordingAuthors: BucketAuthorsProvider {
         #expect(text.contains("Rule \"short-lived\" (keep 30d): shred"))
         #expect(text.contains("#proj-a"))
         #expect(text.contains("2025-11-01  2025-11-03"))
-        #expect(text.contains("(direct message)"))
+        #expect(text.contains("DM \(dm.id)"), "a DM whose members are unknown is shown by its id, as in every command")
         #expect(text.contains("case-2024-17"))
         #expect(text.contains("Kept by legal holds"))
     }

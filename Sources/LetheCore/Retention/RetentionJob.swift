@@ -15,8 +15,29 @@ public enum RetentionJob {
         return policy
     }
 
-    /// Every conversation of the archive as the policy language sees it.
-    public static func channels(_ archive: Archive) throws -> [Conversation] { try archive.conversations() }
+    /// Which rule governs one conversation, and why: what `lethe policy check` shows.
+    public struct Governance: Codable, Sendable {
+        public var channelID: String
+        public var name: String?
+        public var label: String
+        public var kind: ConversationKind
+        public var rule: String
+        public var keep: String
+        /// Every rule whose match the conversation meets (the longest keep among them governs).
+        public var matchingRules: [String]
+        public var holds: [String]
+    }
+
+    /// For every conversation of the archive, the rule that governs it at `now` and the holds that name it.
+    public static func governance(_ archive: Archive, policy: RetentionPolicy, now: Int64) throws -> [Governance] {
+        let users = try archive.userDirectory()
+        return try archive.conversations().map { c in
+            let choice = policy.ruleFor(channel: c, now: now)
+            return Governance(channelID: c.id, name: c.name, label: c.label(users: users), kind: c.kind, rule: choice.rule.name,
+                              keep: choice.rule.keep.description, matchingRules: choice.matchingRules,
+                              holds: policy.holdsFor(channel: c).map(\.name))
+        }
+    }
 
     /// The facts the planner needs: every bucket of every readable conversation, with where it lives.
     static func facts(_ archive: Archive) throws -> [BucketFacts] {
@@ -54,7 +75,8 @@ public enum RetentionJob {
     public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
         try archive.checkManifest(full: true)  // what apply would check: the plan says what apply would do
         try archive.requireIntact()
-        return try RetentionPlanner.plan(policy: policy, buckets: try facts(archive), now: now, authors: Authors(archive: archive))
+        return try RetentionPlanner.plan(policy: policy, buckets: try facts(archive), now: now, authors: Authors(archive: archive),
+                                         users: try archive.userDirectory())
     }
 
     /// Plans, then shreds exactly what the plan lists, with one audit entry.

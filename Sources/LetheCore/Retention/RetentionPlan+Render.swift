@@ -25,7 +25,7 @@ extension RetentionPlan {
             var table = PlanTextTable(header: ["Channel", "Id", "Kind", "Buckets", "Messages", "From", "To"],
                                       rightAligned: [3, 4])
             for c in shredded {
-                table.add([display(c.name), c.channelID, c.kind.rawValue, "\(c.buckets)", "\(c.messages)",
+                table.add([c.label, c.channelID, c.kind.rawValue, "\(c.buckets)", "\(c.messages)",
                            c.firstDate?.description ?? "", c.lastDate?.description ?? ""])
             }
             out.append(contentsOf: table.lines(indent: "  "))
@@ -36,8 +36,8 @@ extension RetentionPlan {
             out.append("Kept by legal holds (expired, not shredded)")
             var table = PlanTextTable(header: ["Channel", "Id", "Rule", "Buckets", "Messages", "From", "To", "Holds"],
                                       rightAligned: [3, 4])
-            var names: [String: String?] = [:]
-            for c in channels { names[c.channelID] = c.name }
+            var labels: [String: String] = [:]
+            for c in channels { labels[c.channelID] = c.label }
             var i = 0
             while i < held.count {
                 var j = i
@@ -48,7 +48,7 @@ extension RetentionPlan {
                 let unverified = group.contains { $0.unverified } ? " (authors not checked)" : ""
                 let first = group.map(\.start).min() ?? 0
                 let last = (group.map(\.end).max() ?? 1) - 1
-                table.add([display(names[held[i].channelID] ?? nil), held[i].channelID, held[i].rule,
+                table.add([labels[held[i].channelID] ?? held[i].channelID, held[i].channelID, held[i].rule,
                            "\(group.count)", "\(group.reduce(0) { $0 + $1.messageCount })",
                            CivilDate(unixSeconds: first).description, CivilDate(unixSeconds: last).description,
                            holdNames.joined(separator: ", ") + unverified])
@@ -58,8 +58,6 @@ extension RetentionPlan {
         }
         return out.joined(separator: "\n") + "\n"
     }
-
-    private func display(_ name: String?) -> String { name.map { "#\($0)" } ?? "(direct message)" }
 
     private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }

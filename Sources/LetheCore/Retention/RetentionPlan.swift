@@ -65,6 +65,8 @@ public struct RetentionPlan: Sendable, Codable, Equatable {
         public var channelID: String
         /// Nil for 1:1 DMs.
         public var name: String?
+        /// How every command shows the conversation (`Conversation.label`).
+        public var label: String
         public var kind: ConversationKind
         public var rule: String
         public var buckets: Int
@@ -76,9 +78,10 @@ public struct RetentionPlan: Sendable, Codable, Equatable {
         public var lastDate: CivilDate?
 
         public init(channelID: String, name: String?, kind: ConversationKind, rule: String, buckets: Int, messages: Int,
-                    heldBuckets: Int, firstDate: CivilDate?, lastDate: CivilDate?) {
+                    heldBuckets: Int, firstDate: CivilDate?, lastDate: CivilDate?, label: String? = nil) {
             self.channelID = channelID
             self.name = name
+            self.label = label ?? Conversation(id: channelID, name: name, kind: kind).label()
             self.kind = kind
             self.rule = rule
             self.buckets = buckets
@@ -249,7 +252,7 @@ extension RetentionPlan.RuleSummary {
 
 extension RetentionPlan.ChannelSummary {
     enum CodingKeys: String, CodingKey {
-        case channelID = "channel_id", name, kind, rule, buckets, messages, heldBuckets = "held_buckets"
+        case channelID = "channel_id", name, label, kind, rule, buckets, messages, heldBuckets = "held_buckets"
         case firstDate = "first_date", lastDate = "last_date"
     }
 
@@ -258,6 +261,7 @@ extension RetentionPlan.ChannelSummary {
         channelID = try c.decode(String.self, forKey: .channelID)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         kind = try c.decode(ConversationKind.self, forKey: .kind)
+        label = try c.decode(String.self, forKey: .label)
         rule = try c.decode(String.self, forKey: .rule)
         buckets = try c.decode(Int.self, forKey: .buckets)
         messages = try c.decode(Int.self, forKey: .messages)
@@ -270,6 +274,7 @@ extension RetentionPlan.ChannelSummary {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(channelID, forKey: .channelID)
         try c.encode(name, forKey: .name)
+        try c.encode(label, forKey: .label)
         try c.encode(kind, forKey: .kind)
         try c.encode(rule, forKey: .rule)
         try c.encode(buckets, forKey: .buckets)

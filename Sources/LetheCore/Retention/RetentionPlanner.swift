@@ -8,8 +8,9 @@ public enum RetentionPlanner {
     /// some hold covers it (see `LegalHold`). `authors` is asked only for expired buckets a
     /// user-naming hold could cover and that no other hold keeps; without a provider such
     /// buckets are kept and marked `unverified`.
+    /// `users` names DMs in the channel summaries' labels.
     public static func plan(policy: RetentionPolicy, buckets: [BucketFacts], now: Int64,
-                            authors: BucketAuthorsProvider?) throws -> RetentionPlan {
+                            authors: BucketAuthorsProvider?, users: UserDirectory = .empty) throws -> RetentionPlan {
         let allRules = policy.allRules
         var ruleIndex: [String: Int] = [:]
         for (i, rule) in allRules.enumerated() { ruleIndex[rule.name] = i }
@@ -68,9 +69,9 @@ public enum RetentionPlanner {
         shred.sort(by: order)
         held.sort(by: order)
 
-        var names: [String: String?] = [:]
-        for (facts, _) in choices where names[facts.id] == nil { names[facts.id] = facts.name }
-        let channels = summarizeChannels(shred: shred, held: held, names: names, rules: allRules, channelRule: channelRule)
+        var conversations: [String: Conversation] = [:]
+        for (facts, _) in choices where conversations[facts.id] == nil { conversations[facts.id] = facts }
+        let channels = summarizeChannels(shred: shred, held: held, conversations: conversations, users: users, rules: allRules, channelRule: channelRule)
 
         let rules = allRules.enumerated().map { i, rule in
             let s = shred.filter { $0.rule == rule.name }
@@ -89,14 +90,14 @@ public enum RetentionPlanner {
     }
 
     private static func summarizeChannels(shred: [RetentionPlan.Bucket], held: [RetentionPlan.Bucket],
-                                          names: [String: String?], rules: [RetentionRule],
+                                          conversations: [String: Conversation], users: UserDirectory, rules: [RetentionRule],
                                           channelRule: [String: Int]) -> [RetentionPlan.ChannelSummary] {
         var byID: [String: RetentionPlan.ChannelSummary] = [:]
         func summary(_ b: RetentionPlan.Bucket) -> RetentionPlan.ChannelSummary {
             byID[b.channelID] ?? RetentionPlan.ChannelSummary(
-                channelID: b.channelID, name: names[b.channelID] ?? nil, kind: b.kind,
+                channelID: b.channelID, name: conversations[b.channelID]?.name, kind: b.kind,
                 rule: rules[channelRule[b.channelID] ?? 0].name, buckets: 0, messages: 0, heldBuckets: 0,
-                firstDate: nil, lastDate: nil)
+                firstDate: nil, lastDate: nil, label: conversations[b.channelID]?.label(users: users))
         }
         for b in shred {
             var s = summary(b)

@@ -30,17 +30,7 @@ struct Policy: ParsableCommand {
             var policyDigest: String
             var rules: [RuleLine]
             var holds: [String]
-            var channels: [ChannelLine]?
-        }
-
-        struct ChannelLine: Encodable {
-            var channelID: String
-            var name: String?
-            var kind: String
-            var rule: String
-            var keep: String
-            var matchingRules: [String]
-            var holds: [String]
+            var channels: [RetentionJob.Governance]?
         }
 
         struct RuleLine: Encodable {
@@ -52,16 +42,11 @@ struct Policy: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: file))
                 let rules = policy.allRules.map { RuleLine(name: $0.name, keep: $0.keep.description) }
-                var channels: [ChannelLine]?
+                var channels: [RetentionJob.Governance]?
                 if (archiveOptions.archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"]) != nil {
                     let instant = try Retention.Common.parse(now)
                     let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe policy check")
-                    channels = try RetentionJob.channels(archive).map { c in
-                        let choice = policy.ruleFor(channel: c, now: instant)
-                        return ChannelLine(channelID: c.id, name: c.name, kind: c.kind.rawValue, rule: choice.rule.name,
-                                           keep: choice.rule.keep.description, matchingRules: choice.matchingRules,
-                                           holds: policy.holdsFor(channel: c).map(\.name))
-                    }
+                    channels = try RetentionJob.governance(archive, policy: policy, now: instant)
                 }
                 if output.json {
                     try printJSON(Report(file: file, valid: true, policyDigest: policy.sourceDigest, rules: rules,
@@ -74,9 +59,8 @@ struct Policy: ParsableCommand {
                 if let channels {
                     printLine("Channels:")
                     for c in channels {
-                        let label = c.kind == "public" || c.kind == "private" ? "#" + (c.name ?? c.channelID) : (c.name ?? c.channelID)
                         let matched = c.matchingRules.isEmpty ? "no rule matched" : "matched: " + c.matchingRules.joined(separator: ", ")
-                        printLine("  \(label) (\(c.kind)): \(c.rule), keep \(c.keep) — \(matched)\(c.holds.isEmpty ? "" : "; holds: " + c.holds.joined(separator: ", "))")
+                        printLine("  \(c.label) (\(c.kind.rawValue)): \(c.rule), keep \(c.keep) — \(matched)\(c.holds.isEmpty ? "" : "; holds: " + c.holds.joined(separator: ", "))")
                     }
                 }
             }
