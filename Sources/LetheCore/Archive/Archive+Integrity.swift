@@ -181,7 +181,7 @@ extension Archive {
     // MARK: - Damage
 
     func noteDamage(channel: String, bucket: Int64?, _ error: Error) {
-        let reason = (error as? LetheError)?.message ?? "\(error)"
+        let reason = (error as? LetheError)?.description ?? "\(error)"
         let record = DamagedRecord(channel: channel, bucket: bucket.map { scheme.label(of: $0) }, reason: reason)
         if !damaged.contains(record) { damaged.append(record) }
     }

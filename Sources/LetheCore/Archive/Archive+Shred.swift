@@ -101,7 +101,7 @@ extension Archive {
             try finishPendingPurges()
         } catch let e as LetheError where e.kind == .noSpace {
             // Say what did happen: whoever reads only the exit code must not think nothing was shredded.
-            throw LetheError(.noSpace, "\(e.message); the shred itself is committed (the keys of \(result.buckets) buckets are destroyed, audit entry \(result.auditSeq)), "
+            throw LetheError(.noSpace, "\(e.description); the shred itself is committed (the keys of \(result.buckets) buckets are destroyed, audit entry \(result.auditSeq)), "
                              + "only removing their ciphertext from data.db is left", hint: "free space; the next lethe run with room finishes it")
         }
         result.damaged = damaged

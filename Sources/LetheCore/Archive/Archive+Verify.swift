@@ -52,7 +52,7 @@ public final class Verifier {
         let started = Date()
         var report = VerifyReport()
         func fail(_ channel: String?, _ bucket: Int64?, _ error: Error) {
-            let reason = (error as? LetheError)?.message ?? "\(error)"
+            let reason = (error as? LetheError)?.description ?? "\(error)"
             report.failures.append(.init(channelID: channel, bucket: bucket.map { archive.scheme.label(of: $0) }, reason: reason))
         }
 

@@ -164,28 +164,13 @@ public final class Archive {
 
     /// Opens and unlocks an archive. `command` is recorded in the lock for other processes to see.
     public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0) throws -> Archive {
-        let fm = FileManager.default
-        let keysPath = directory.appendingPathComponent(Schema.keystoreFile).path
-        let dataPath = directory.appendingPathComponent(Schema.dataFile).path
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-            throw LetheError(.noArchive, "no archive at \(directory.path): the folder does not exist",
-                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
-        }
-        guard fm.fileExists(atPath: keysPath) else {
-            throw LetheError(.noArchive, "no archive at \(directory.path): \(Schema.keystoreFile) is missing",
-                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
-        }
-        guard fm.fileExists(atPath: dataPath) else {
-            throw LetheError(.integrity, "\(dataPath) is missing: the archive's bulk file is gone",
-                             hint: "restore data.db from a backup; keys.db alone holds no messages")
-        }
+        let (keysPath, dataPath) = try files(of: directory)
         guard credentials.isEmpty == false else {
             throw LetheError(.usage, "no secret given", hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
         }
 
         // 1. Read the keystore without writing anything, and find the master key.
-        let hotJournal = fm.fileExists(atPath: keysPath + "-journal")
+        let hotJournal = FileManager.default.fileExists(atPath: keysPath + "-journal")
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
         let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
@@ -195,51 +180,28 @@ public final class Archive {
         // process waiting for the archive lock below must not block the holder's commit.
         keysDB.resetAll()
 
-        // 2. Lock, then open for real. A reader that finds an interrupted shred, or an
-        //    archive of an older format, finishes the shred or upgrades the archive when it
-        //    can have the lock to itself.
+        // 2. Lock, then open for real.
         let needsUpgrade = version < Schema.formatVersion
-        let recover = mode == .read && (hasPending || needsUpgrade)
-        let lock: ArchiveLock
-        var writable = mode == .write
-        let why = needsUpgrade ? " (upgrading the archive to format \(Schema.formatVersion))" : " (finishing a shred)"
-        if recover, let exclusive = try? ArchiveLock(directory: directory, mode: .exclusive, command: command + why, waitSeconds: 0) {
-            lock = exclusive
-            writable = true
-        } else {
-            lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
-        }
+        let (lock, writable) = try takeLock(directory, mode: mode, command: command, waitSeconds: waitSeconds,
+                                            hasPending: hasPending, needsUpgrade: needsUpgrade)
         if needsUpgrade && !writable {
             throw LetheError(.locked, "\(keysPath) is in format \(version); the first run of this lethe upgrades it to format \(Schema.formatVersion) and needs the archive to itself, but another lethe process is using it",
                              hint: "run the command again when the other process is done")
         }
-        if writable && !hotJournal {
-            keysDB = try SQLiteDatabase(path: keysPath, options: [.readWrite])
-            keystore = try Keystore(db: keysDB)
-        }
         if writable {
+            if !hotJournal {
+                keysDB = try SQLiteDatabase(path: keysPath, options: [.readWrite])
+                keystore = try Keystore(db: keysDB)
+            }
             // A journal a killed process left: SQLite rolls a hot one back on the first read;
             // what is left of it (a committed transaction's old pages) is zeroed.
             _ = try keystore.meta("format_version")
             keysDB.resetAll()
             Keystore.scrubJournal(at: keysPath + "-journal")
         }
-        let dataDB = try SQLiteDatabase(path: dataPath, options: [.readWrite])
-        let data = try DataStore(db: dataDB)
-        guard let dataVersion = try data.meta("format_version").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
-            throw LetheError(.integrity, "\(dataPath) is not a lethe data file")
-        }
-        guard dataVersion <= Schema.formatVersion else {
-            throw LetheError(.formatTooNew, "\(dataPath) was written by a newer lethe (format \(dataVersion); this lethe reads up to \(Schema.formatVersion))",
-                             hint: "upgrade lethe")
-        }
-        guard dataVersion >= Schema.oldestFormatVersion, dataVersion <= version || needsUpgrade else {
-            throw LetheError(.integrity, "\(dataPath) says format \(dataVersion), \(keysPath) says \(version): one of them was altered")
-        }
-        guard let dataArchiveID = try data.meta("archive_id"), dataArchiveID == archiveID else {
-            throw LetheError(.integrity, "\(dataPath) belongs to another archive than \(keysPath)",
-                             hint: "data.db and keys.db must come from the same archive")
-        }
+        let (data, dataVersion) = try openData(dataPath, keysPath: keysPath, keysVersion: version, archiveID: archiveID, needsUpgrade: needsUpgrade)
+
+        // 3. Upgrade, check the manifest, finish an interrupted shred.
         let archive = try Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
                                   keystore: keystore, data: data, masterKey: masterKey, lock: lock)
         archive.unlockedSlot = slotID
@@ -256,6 +218,63 @@ public final class Archive {
             }
         }
         return archive
+    }
+
+    /// The paths of keys.db and data.db, once the folder is known to hold an archive.
+    private static func files(of directory: URL) throws -> (keys: String, data: String) {
+        let fm = FileManager.default
+        let keysPath = directory.appendingPathComponent(Schema.keystoreFile).path
+        let dataPath = directory.appendingPathComponent(Schema.dataFile).path
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
+            throw LetheError(.noArchive, "no archive at \(directory.path): the folder does not exist",
+                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
+        }
+        guard fm.fileExists(atPath: keysPath) else {
+            throw LetheError(.noArchive, "no archive at \(directory.path): \(Schema.keystoreFile) is missing",
+                             hint: "create one with `lethe init`, or point --archive / LETHE_ARCHIVE at it")
+        }
+        guard fm.fileExists(atPath: dataPath) else {
+            throw LetheError(.integrity, "\(dataPath) is missing: the archive's bulk file is gone",
+                             hint: "restore data.db from a backup; keys.db alone holds no messages")
+        }
+        return (keysPath, dataPath)
+    }
+
+    /// The archive lock for `mode`. A reader that finds an interrupted shred, or an archive of
+    /// an older format, takes the lock exclusively when it can, to finish or upgrade; then it
+    /// may write (`writable`).
+    private static func takeLock(_ directory: URL, mode: Mode, command: String, waitSeconds: Double,
+                                 hasPending: Bool, needsUpgrade: Bool) throws -> (ArchiveLock, writable: Bool) {
+        if mode == .read && (hasPending || needsUpgrade) {
+            let why = needsUpgrade ? " (upgrading the archive to format \(Schema.formatVersion))" : " (finishing a shred)"
+            if let exclusive = try? ArchiveLock(directory: directory, mode: .exclusive, command: command + why, waitSeconds: 0) {
+                return (exclusive, true)
+            }
+        }
+        let lock = try ArchiveLock(directory: directory, mode: mode == .write ? .exclusive : .shared, command: command, waitSeconds: waitSeconds)
+        return (lock, mode == .write)
+    }
+
+    /// Opens data.db and checks that it belongs with keys.db.
+    private static func openData(_ dataPath: String, keysPath: String, keysVersion: Int64, archiveID: [UInt8],
+                                 needsUpgrade: Bool) throws -> (DataStore, version: Int64) {
+        let data = try DataStore(db: try SQLiteDatabase(path: dataPath, options: [.readWrite]))
+        guard let dataVersion = try data.meta("format_version").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) }) else {
+            throw LetheError(.integrity, "\(dataPath) is not a lethe data file")
+        }
+        guard dataVersion <= Schema.formatVersion else {
+            throw LetheError(.formatTooNew, "\(dataPath) was written by a newer lethe (format \(dataVersion); this lethe reads up to \(Schema.formatVersion))",
+                             hint: "upgrade lethe")
+        }
+        guard dataVersion >= Schema.oldestFormatVersion, dataVersion <= keysVersion || needsUpgrade else {
+            throw LetheError(.integrity, "\(dataPath) says format \(dataVersion), \(keysPath) says \(keysVersion): one of them was altered")
+        }
+        guard let dataArchiveID = try data.meta("archive_id"), dataArchiveID == archiveID else {
+            throw LetheError(.integrity, "\(dataPath) belongs to another archive than \(keysPath)",
+                             hint: "data.db and keys.db must come from the same archive")
+        }
+        return (data, dataVersion)
     }
 
     private static func readHeader(_ ks: Keystore, path: String) throws -> (version: Int64, id: [UInt8], scheme: BucketScheme) {

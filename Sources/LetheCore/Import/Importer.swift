@@ -87,9 +87,8 @@ public final class Importer {
                 report.sources.append(url.path)
                 for w in export.warnings { try warn(w) }
                 try importOne(export, name: name)
-            } catch var error as LetheError where error.kind == .badInput && !error.message.hasPrefix(name + ":") {
-                error.message = "\(name): \(error.message)"  // which export, when several are imported
-                throw error
+            } catch let error as LetheError where error.kind == .badInput {
+                throw error.within(name)  // which export, when several are imported
             }
         }
         try commit()

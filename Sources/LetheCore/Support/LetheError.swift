@@ -31,6 +31,9 @@ public struct LetheError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     public var message: String
     public var hint: String?
+    /// Where it happened, outermost first (the export of several, then the file…): kept
+    /// apart from the message and joined in one place, `description`.
+    public var context: [String] = []
 
     public init(_ kind: Kind, _ message: String, hint: String? = nil) {
         self.kind = kind
@@ -38,7 +41,16 @@ public struct LetheError: Error, CustomStringConvertible, Sendable {
         self.hint = hint
     }
 
-    public var description: String { message }
+    /// The one line shown to the user: `context: … message`.
+    public var description: String { (context + [message]).joined(separator: ": ") }
+
+    /// The error, placed inside `place` (unless it already names it).
+    public func within(_ place: String) -> LetheError {
+        guard context.first != place, !message.hasPrefix(place + ":") else { return self }
+        var e = self
+        e.context.insert(place, at: 0)
+        return e
+    }
 
     /// The process exit code for this error. Kept in one place; repeated in `lethe --help`.
     public var exitCode: Int32 { ExitCodes.code(for: kind) }

@@ -18,7 +18,7 @@ func reporting(_ body: () throws -> Void) throws {
             throw ExitCode(ExitCodes.code(for: .integrity))
         }
     } catch let e as LetheError {
-        printError(e.message, hint: e.hint)
+        printError(e.description, hint: e.hint)
         throw ExitCode(e.exitCode)
     } catch let e as ExitCode {
         throw e
