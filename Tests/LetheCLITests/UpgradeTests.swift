@@ -19,8 +19,20 @@ import Testing
         return TestArchive(dir: dir, env: ["LETHE_ARCHIVE": dir.path], keyFile: keyFile)
     }
 
+    /// A meta value as the next opener will see it. After a kill inside the upgrade's
+    /// transaction keys.db has a hot journal, which a read-only reader cannot roll back
+    /// (SQLITE_READONLY_ROLLBACK): then the value is read from a copy rolled back there,
+    /// so that the archive's own journal stays for lethe's next open to recover.
     static func meta(_ file: URL, _ key: String) throws -> String? {
-        let db = try SQLiteDatabase(path: file.path, options: [.readOnly])
+        var path = file.path
+        var options: SQLiteDatabase.OpenOptions = [.readOnly]
+        if FileManager.default.fileExists(atPath: file.path + "-journal") {
+            let copy = Harness.tempDir("meta-copy").appendingPathComponent(file.lastPathComponent)
+            try FileManager.default.copyItem(atPath: file.path, toPath: copy.path)
+            try FileManager.default.copyItem(atPath: file.path + "-journal", toPath: copy.path + "-journal")
+            (path, options) = (copy.path, [.readWrite])
+        }
+        let db = try SQLiteDatabase(path: path, options: options)
         let s = try db.statement("SELECT value FROM meta WHERE key = ?").query(.text(key))
         return try s.step() ? String(decoding: s.blob(0), as: UTF8.self) : nil
     }
