@@ -49,8 +49,14 @@ let package = Package(
             name: "LetheFuzzTargets",
             dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(name: "lethe-fuzz", dependencies: ["LetheFuzzTargets"]),
-        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "LetheFuzzTests", dependencies: ["LetheFuzzTargets"]),
-        .testTarget(name: "LetheCLITests", dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // What every test target shares: the harness that runs the built binary, test
+        // archives, report decoding, golden files, repository paths, the seeded generator.
+        .target(
+            name: "LetheTestSupport",
+            dependencies: ["LetheCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/LetheTestSupport"),
+        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore", "LetheTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "LetheFuzzTests", dependencies: ["LetheFuzzTargets", "LetheTestSupport"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCore", "LetheTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

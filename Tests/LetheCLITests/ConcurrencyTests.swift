@@ -1,4 +1,6 @@
 import Foundation
+import LetheCore
+import LetheTestSupport
 import Testing
 
 /// Two lethe processes on one archive: the second fails fast with exit 7 naming the holder,
@@ -26,17 +28,17 @@ import Testing
         let refused = try Harness.run(["import", small.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(refused.status == 7, "\(refused.stderr)")
         #expect(refused.stderr.contains("locked by another lethe process (pid \(first.processIdentifier), lethe import"), "\(refused.stderr)")
-        let apply = try Harness.run(["retention", "apply", "--policy", Harness.packageRoot.appendingPathComponent("Policies/strict.yml").path,
+        let apply = try Harness.run(["retention", "apply", "--policy", Repository.policy("strict.yml").path,
                                      "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(apply.status == 7)
 
         let waited = try Harness.run(["import", "--json", small.path, "--wait", "120", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(waited.status == 0, "\(waited.stderr)")
-        #expect(waited.json?["messages_added"] as? Int == totalSmall)
+        #expect(try waited.decode(ImportReport.self).messagesAdded == totalSmall)
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
-        let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path]).json
-        #expect(stats?["messages"] as? Int == totalBig + totalSmall, "nothing lost, nothing doubled")
+        let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path]).decode(ArchiveStats.self)
+        #expect(stats.messages == totalBig + totalSmall, "nothing lost, nothing doubled")
         #expect(try Harness.run(["verify", "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path]).status == 0)
     }
 
@@ -52,9 +54,8 @@ import Testing
         let now = "2024-09-01T00:00:00Z"  // the export runs from 2024-01-01 for 200 days
         // The expected result, from a separate archive that imports first and shreds after.
         let reference = try Harness.makeArchive("conc-ref")
-        #expect(try Harness.run(["import", export.path], env: reference.env).status == 0)
-        let plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: reference.env).json ?? [:]
-        let shredded = plan["messages"] as? Int ?? -1
+        try reference.importExport(export)
+        let shredded = try reference.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"]).decode(RetentionPlan.self).messages
         #expect(shredded > 0 && shredded < total)
 
         let a = try Harness.makeArchive("conc-ret")
@@ -80,9 +81,9 @@ import Testing
         importer.waitUntilExit()
         #expect(importer.terminationStatus == 0)
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect((apply.json?["result"] as? [String: Any])?["messages"] as? Int == shredded, "the whole import was there to shred: \(apply.stdout)")
-        let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: env).json
-        #expect(stats?["messages"] as? Int == total - shredded, "nothing lost, nothing left that should be gone")
+        #expect(try ApplyReport(apply).result.messages == shredded, "the whole import was there to shred: \(apply.stdout)")
+        let stats = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: env).decode(ArchiveStats.self)
+        #expect(stats.messages == total - shredded, "nothing lost, nothing left that should be gone")
         #expect(try Harness.run(["verify", "--key-file", a.keyFile.path], env: env).status == 0)
         #expect(try Harness.run(["audit", "--verify", "--key-file", a.keyFile.path], env: env).status == 0)
     }

@@ -1,4 +1,6 @@
 import Foundation
+import LetheCore
+import LetheTestSupport
 import Testing
 
 /// kill -9 at random moments: the archive always opens and verifies, and a re-run completes exactly.
@@ -21,13 +23,11 @@ import Testing
         }
         print("CrashTests: \(killedMidway) of 8 kills landed while the import ran")
         #expect(killedMidway >= 5, "most kills land while the import runs (\(killedMidway) of 8)")
-        let final = try Harness.run(["import", "--json", export.path], env: a.env)
-        #expect(final.status == 0, "\(final.stderr)")
-        let stats = try Harness.run(["stats", "--json"], env: a.env).json
-        #expect(stats?["messages"] as? Int == total, "nothing lost, nothing doubled")
-        let again = try Harness.run(["import", "--json", export.path], env: a.env).json
-        #expect(again?["messages_added"] as? Int == 0)
-        #expect(again?["messages_unchanged"] as? Int == total)
+        try a.importExport(export)
+        #expect(try a.stats().messages == total, "nothing lost, nothing doubled")
+        let again = try a.importExport(export)
+        #expect(again.messagesAdded == 0)
+        #expect(again.messagesUnchanged == total)
     }
 }
 
@@ -36,8 +36,8 @@ import Testing
     @Test func applyKilledAtRandomMomentsThenCompletes() throws {
         let scenario = try ShredScenario("applycrash")
         let (root, policy, now, a, plan) = (scenario.root, scenario.policy, scenario.now, scenario.archive, scenario.plan)
-        let expectedBuckets = plan["buckets"] as? Int ?? 0
-        let totalBefore = try Harness.run(["stats", "--json"], env: a.env).json?["messages"] as? Int ?? 0
+        let expectedBuckets = plan.buckets
+        let totalBefore = try a.stats().messages
         #expect(expectedBuckets > 500)
 
         // Time one uninterrupted apply on a copy, to aim the kills inside it.
@@ -57,14 +57,13 @@ import Testing
             let v = try Harness.run(["verify", "--json"], env: env)
             #expect(v.status == 0, "round \(round): \(v.stdout) \(v.stderr)")
             // Each bucket is intact or gone: the messages left are whole buckets of the plan.
-            let mid = try Harness.run(["stats", "--json"], env: env).json ?? [:]
-            let shreddedSoFar = mid["shredded_buckets"] as? Int ?? -1
+            let shreddedSoFar = try Harness.run(["stats", "--json"], env: env).decode(ArchiveStats.self).shreddedBuckets
             #expect(shreddedSoFar == 0 || shreddedSoFar == expectedBuckets, "round \(round): one transaction: all or nothing (\(shreddedSoFar))")
             let again = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: env)
             #expect(again.status == 0)
-            let after = try Harness.run(["stats", "--json"], env: env).json ?? [:]
-            #expect(after["shredded_buckets"] as? Int == expectedBuckets)
-            #expect(after["messages"] as? Int == totalBefore - (plan["messages"] as? Int ?? 0))
+            let after = try Harness.run(["stats", "--json"], env: env).decode(ArchiveStats.self)
+            #expect(after.shreddedBuckets == expectedBuckets)
+            #expect(after.messages == totalBefore - plan.messages)
             #expect(try Harness.run(["audit", "--verify"], env: env).status == 0)
         }
         print("ApplyCrashTests: \(killed) of 6 kills landed while apply ran (uninterrupted: \(String(format: "%.2f", duration)) s)")
@@ -89,20 +88,21 @@ import Testing
         var onlyAfter: (_ round: Int) -> [String: String]
     }
 
-    static func slotSet(_ r: Harness.Result) -> SlotSet? {
-        guard r.status == 0, let list = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] else { return nil }
-        return list.map { "\($0["id"] as? Int ?? -1) \($0["kind"] as? String ?? "?")" }.sorted()
+    /// The slots `key list --json` shows; nil when the secret does not open the archive.
+    static func slotSet(_ r: Harness.Result) throws -> SlotSet? {
+        guard r.status == 0 else { return nil }
+        return try r.decode([KeySlotInfo].self).map { "\($0.id) \($0.kind)" }.sorted()
     }
 
     @Test func keyCommandsKilledAtRandomMomentsAreAllOrNothing() throws {
         let root = Harness.tempDir("keycrash")
         let base = try Harness.makeArchive("keycrash")
-        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: base.env).status == 0)
-        let messages = try Harness.run(["stats", "--json"], env: base.env).json?["messages"] as? Int ?? -1
+        try base.importFixture("slack-sample")
+        let messages = try base.stats().messages
         #expect(messages > 0)
         let oldPass = base.env["LETHE_PASSPHRASE"]!
         let newPass = "a brand new passphrase"
-        #expect(Self.slotSet(try Harness.run(["key", "list", "--json"], env: base.env)) == ["1 keyfile", "2 passphrase"])
+        #expect(try Self.slotSet(try base.run(["key", "list", "--json"])) == ["1 keyfile", "2 passphrase"])
         func keyFile(_ round: Int) -> URL { root.appendingPathComponent("added-\(round).key") }
 
         // Each round runs one command on a fresh copy of the base archive.
@@ -130,7 +130,7 @@ import Testing
             env["LETHE_ARCHIVE"] = dir.path
             return try Harness.run(args + (secret["KEY_FILE"].map { ["--key-file", $0] } ?? []), env: env)
         }
-        func slots(_ secret: [String: String], _ dir: URL) throws -> SlotSet? { Self.slotSet(try run(["key", "list", "--json"], secret, dir)) }
+        func slots(_ secret: [String: String], _ dir: URL) throws -> SlotSet? { try Self.slotSet(try run(["key", "list", "--json"], secret, dir)) }
         // Look with a secret the command does not change: the key file, or for `remove` (of the key-file slot) the passphrase.
         func opener(_ c: Case) -> [String: String] { c.name == "remove" ? ["LETHE_PASSPHRASE": oldPass] : ["KEY_FILE": base.keyFile.path] }
 
@@ -196,7 +196,7 @@ import Testing
             }
             let v = try run(["verify", "--json"], opener, dir)
             #expect(v.status == 0, "\(what): verify: \(v.stdout) \(v.stderr)")
-            #expect(v.json?["messages"] as? Int == messages, "\(what): every message still there")
+            #expect(try v.decode(VerifyReport.self).messages == messages, "\(what): every message still there")
             let leftHeader = (try? Data(contentsOf: journal)).map { $0.prefix(12) }
             #expect(leftHeader == nil || leftHeader?.allSatisfy { $0 == 0 } == true, "\(what): the hot journal was rolled back")
 

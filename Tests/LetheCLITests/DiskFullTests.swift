@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -106,7 +107,7 @@ import Testing
                 try count("SELECT COUNT(*) FROM audit"), try count("SELECT COUNT(*) FROM pending_purge"))
     }
 
-    static func stats(_ env: [String: String]) throws -> [String: Any] { try Harness.run(["stats", "--json"], env: env).json ?? [:] }
+    static func stats(_ env: [String: String]) throws -> ArchiveStats { try Harness.run(["stats", "--json"], env: env).expectSuccess("lethe stats").decode(ArchiveStats.self) }
 
     @Test func importOntoAFullDiskFailsCleanlyAndCompletesOnceThereIsRoom() throws {
         let root = Harness.tempDir("diskfull")
@@ -120,13 +121,13 @@ import Testing
         let keyFile = root.appendingPathComponent("key")
         let env = ["LETHE_ARCHIVE": archive.path, "LETHE_PASSPHRASE": "correct horse battery staple"]
         #expect(try Harness.run(["init", "--kdf", "interactive", "--key-file", keyFile.path], env: env).status == 0)
-        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: env).status == 0)
+        #expect(try Harness.run(["import", Repository.fixture("slack-sample").path], env: env).status == 0)
         let before = try Self.stats(env)
         let filesBefore = Harness.snapshot(archive).filter { ["/keys.db", "/data.db"].contains($0.key) }
-        #expect((before["messages"] as? Int ?? 0) > 0)
+        #expect(before.messages > 0)
 
         // The import needs more than the room there is.
-        let limit: Int? = if case .fileSizeLimit = room { (before["bytes"] as? [String: Int])?["data.db"].map { $0 / 512 + 256 } } else { nil }
+        let limit: Int? = if case .fileSizeLimit = room { Int(try #require(before.bytes["data.db"], "stats gives data.db's size: \(before.bytes)")) / 512 + 256 } else { nil }
         let full = try Harness.run(["import", export.path], env: env, fileSizeLimit: limit)
         Self.expectNoSpaceError(full, archive: archive, room: room, "import onto \(room.name)")
         #expect(Harness.snapshot(archive).filter { ["/keys.db", "/data.db"].contains($0.key) } == filesBefore,
@@ -134,20 +135,19 @@ import Testing
         let v = try Harness.run(["verify", "--json"], env: env)
         #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
         let after = try Self.stats(env)
-        for k in ["messages", "buckets", "channels", "users"] {
-            #expect(after[k] as? Int == before[k] as? Int, "\(k) unchanged")
-        }
+        let counts = { (s: ArchiveStats) -> [Int] in [s.messages, s.buckets, s.channels, s.users] }
+        #expect(counts(after) == counts(before), "messages, buckets, channels, users unchanged")
 
         // Room again: the same import completes, exactly.
         if case .tmpfs(let mnt) = room { Self.resize(mnt, kilobytes: 16 * 1024) }
         let done = try Harness.run(["import", "--json", export.path], env: env)
         #expect(done.status == 0, "\(done.stderr)")
-        #expect(done.json?["messages_added"] as? Int == total)
-        #expect(try Self.stats(env)["messages"] as? Int == (before["messages"] as? Int ?? 0) + total)
+        #expect(try done.decode(ImportReport.self).messagesAdded == total)
+        #expect(try Self.stats(env).messages == before.messages + total)
         #expect(try Harness.run(["verify"], env: env).status == 0)
-        let again = try Harness.run(["import", "--json", export.path], env: env).json
-        #expect(again?["messages_added"] as? Int == 0)
-        #expect(again?["messages_unchanged"] as? Int == total)
+        let again = try Harness.run(["import", "--json", export.path], env: env).expectSuccess("re-import").decode(ImportReport.self)
+        #expect(again.messagesAdded == 0)
+        #expect(again.messagesUnchanged == total)
         print("DiskFullTests: import onto \(room.name): exit \(full.status), stderr: \(full.stderr.split(separator: "\n").first ?? "")")
     }
 
@@ -157,11 +157,10 @@ import Testing
     @Test func retentionApplyOnAFullDiskLeavesTheArchiveConsistent() throws {
         let scenario = try ShredScenario("diskfullapply")
         let (root, policy, now, master, plan) = (scenario.root, scenario.policy, scenario.now, scenario.archive, scenario.plan)
-        let planned = plan["buckets"] as? Int ?? 0
-        let plannedMessages = plan["messages"] as? Int ?? 0
+        let planned = plan.buckets
+        let plannedMessages = plan.messages
         let keysBefore = try Self.keystoreCounts(master.dir)
-        let before = try Self.stats(master.env)
-        let totalBefore = before["messages"] as? Int ?? 0
+        let totalBefore = try Self.stats(master.env).messages
         #expect(planned > 100)
         let size = Harness.snapshot(master.dir).values.reduce(0) { $0 + $1.count }
 
@@ -202,7 +201,7 @@ import Testing
             if keys.pending > 0 {
                 // The keys are gone and only the ciphertext waits to be purged: a reader reads on.
                 #expect(v.status == 0, "\(what): verify while the purge waits for room: \(v.stderr)")
-                #expect(v.json?["pending_purge"] as? Int ?? 0 > 0, "\(what): verify reports the pending purge")
+                #expect(try v.decode(VerifyReport.self).pendingPurge > 0, "\(what): verify reports the pending purge")
             }
             if r.status != 0 { print("DiskFullTests: \(what): \(r.stderr.split(separator: "\n").first ?? "")") }
             outcomes.append("\(step): apply exit \(r.status), \(keys.tombstones == 0 ? "nothing shredded" : "shredded")\(keys.pending > 0 ? ", ciphertext purge pending" : ""), verify exit \(v.status)")
@@ -212,15 +211,16 @@ import Testing
             let v2 = try Harness.run(["verify", "--json"], env: env)
             #expect(v2.status == 0, "\(what): verify with room: \(v2.stdout) \(v2.stderr)")
             let mid = try Self.stats(env)
-            #expect((mid["shredded_buckets"] as? Int).map(Int64.init) == keys.tombstones, "\(what)")
-            #expect(mid["messages"] as? Int == (keys.tombstones == 0 ? totalBefore : totalBefore - plannedMessages), "\(what): messages")
+            #expect(Int64(mid.shreddedBuckets) == keys.tombstones, "\(what)")
+            #expect(mid.messages == (keys.tombstones == 0 ? totalBefore : totalBefore - plannedMessages), "\(what): messages")
             let again = try Harness.run(apply + ["--json"], env: env)
             #expect(again.status == 0, "\(what): re-run: \(again.stderr)")
             let after = try Self.stats(env)
-            #expect(after["shredded_buckets"] as? Int == planned, "\(what)")
-            #expect(after["messages"] as? Int == totalBefore - plannedMessages, "\(what)")
+            #expect(after.shreddedBuckets == planned, "\(what)")
+            #expect(after.messages == totalBefore - plannedMessages, "\(what)")
             let fin = try Harness.run(["verify", "--json"], env: env)
-            #expect(fin.status == 0 && fin.json?["pending_purge"] as? Int == 0, "\(what): \(fin.stdout) \(fin.stderr)")
+            #expect(fin.status == 0, "\(what): \(fin.stdout) \(fin.stderr)")
+            #expect(try fin.decode(VerifyReport.self).pendingPurge == 0, "\(what): \(fin.stdout)")
             #expect(try Harness.run(["audit", "--verify"], env: env).status == 0, "\(what): audit chain")
         }
         print("DiskFullTests: retention apply on \(room.name): \(outcomes.joined(separator: "; "))")

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -95,7 +96,7 @@ import Testing
     @Test func noJournalOrWALKeepsAShreddedWrappedKey() throws {
         guard let lib = try Self.buildShim() else { return }
         let a = try Harness.makeArchive("forensic")
-        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: a.env).status == 0)
+        try a.importFixture("slack-sample")
         let keys = a.dir.appendingPathComponent("keys.db")
         let wrappedBefore = Set(try Self.rows(keys, "SELECT wrapped FROM bucket_keys") + Self.rows(keys, "SELECT wrapped FROM channel_keys"))
 
@@ -122,7 +123,7 @@ import Testing
 
         // The shred, through the real binary with the shim.
         let snaps = Harness.tempDir("snaps")
-        let policy = Harness.packageRoot.appendingPathComponent("Policies/standard.yml").path
+        let policy = Repository.policy("standard.yml").path
         let env = a.env.merging(["LD_PRELOAD": lib.path, "LETHE_TEST_SNAP_DIR": snaps.path]) { $1 }
         let r = try Harness.run(["retention", "apply", "--policy", policy, "--now", "2026-11-27T00:00:00Z"], env: env)
         #expect(r.status == 0, "\(r.stderr)")

@@ -5,7 +5,7 @@ import Testing
 @Suite(.serialized) struct HardeningTests {
     static let sample = Harness.fixtures.appendingPathComponent("slack-sample")
 
-    func imported(_ name: String) throws -> (dir: URL, env: [String: String], keyFile: URL) {
+    func imported(_ name: String) throws -> TestArchive {
         let a = try Harness.makeArchive(name)
         let r = try Harness.run(["import", Self.sample.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(r.status == 0, "\(r.stderr)")

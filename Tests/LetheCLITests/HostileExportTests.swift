@@ -1,4 +1,6 @@
 import Foundation
+import LetheCore
+import LetheTestSupport
 import Testing
 import ZIPFoundation
 
@@ -115,11 +117,10 @@ import ZIPFoundation
                 #expect(Harness.snapshot(a.dir) == before, "\(name): every archive file as it was")
             case .skips(let added, let invalid, let warning):
                 #expect(r.status == 0, "\(name): \(r.stderr)")
-                let json = r.json ?? [:]
-                #expect(json["messages_added"] as? Int == added, "\(name): \(r.stdout)")
-                #expect(json["messages_skipped_invalid"] as? Int == invalid, "\(name): \(r.stdout)")
-                let warnings = json["warnings"] as? [String] ?? []
-                #expect(warnings.contains { $0.contains(warning) }, "\(name): \(warnings)")
+                let report = try r.decode(ImportReport.self)
+                #expect(report.messagesAdded == added, "\(name): \(r.stdout)")
+                #expect(report.messagesSkippedInvalid == invalid, "\(name): \(r.stdout)")
+                #expect(report.warnings.contains { $0.contains(warning) }, "\(name): \(report.warnings)")
                 #expect(try Harness.run(["verify"], env: a.env).status == 0, "\(name): verify")
                 if invalid > 0 {
                     let strict = try Harness.makeArchive("hostile-strict-\(name)")
@@ -137,7 +138,7 @@ import ZIPFoundation
     /// file made the zip library spin forever. Now one line, at once, and the archive untouched.
     @Test func deflateDataRunningPastTheFileFailsAtOnce() throws {
         let root = Harness.tempDir("hostile-deflate")
-        let input = try Data(contentsOf: Harness.packageRoot.appendingPathComponent("Tests/FuzzCorpus/export-reader/regress-zip-deflate-runs-past-eof"))
+        let input = try Data(contentsOf: Repository.fuzzCorpus.appendingPathComponent("export-reader/regress-zip-deflate-runs-past-eof"))
         let zipURL = root.appendingPathComponent("past-eof.zip")
         try input.dropFirst().write(to: zipURL)  // the first byte picks the fuzz target's mode (zip)
         let a = try Harness.makeArchive("hostile-deflate")

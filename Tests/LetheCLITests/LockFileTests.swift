@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct LockFileTests {
     static let sample = Harness.fixtures.appendingPathComponent("slack-sample")
 
-    func importRefused(_ a: (dir: URL, env: [String: String], keyFile: URL), _ what: String) throws {
+    func importRefused(_ a: TestArchive, _ what: String) throws {
         let r = try Harness.run(["import", Self.sample.path, "--key-file", a.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         let lock = a.dir.appendingPathComponent("lock").path
         #expect(r.status == 1, "\(what): exit \(r.status): \(r.stderr)")

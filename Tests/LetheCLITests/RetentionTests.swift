@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -45,7 +46,7 @@ import Testing
         for folder in try FileManager.default.contentsOfDirectory(atPath: export.path) where folder.hasPrefix("chan-") {
             for file in try FileManager.default.contentsOfDirectory(atPath: export.appendingPathComponent(folder).path) {
                 let d = try Data(contentsOf: export.appendingPathComponent(folder).appendingPathComponent(file))
-                for m in try JSONSerialization.jsonObject(with: d) as? [[String: Any]] ?? [] {
+                for m in try #require(try JSONSerialization.jsonObject(with: d) as? [[String: Any]], "\(folder)/\(file) is an array of objects") {
                     out.append(Msg(channel: folder, ts: m["ts"] as! String, user: m["user"] as! String))
                 }
             }
@@ -83,15 +84,14 @@ import Testing
         return (shred, byRule.mapValues { (buckets: $0.0, messages: $0.1) }, held)
     }
 
-    func setUp() throws -> (a: (dir: URL, env: [String: String], keyFile: URL), export: URL, policy: URL, msgs: [Msg]) {
+    func setUp() throws -> (a: TestArchive, export: URL, policy: URL, msgs: [Msg]) {
         let root = Harness.tempDir("ret")
         let export = root.appendingPathComponent("export")
         try SyntheticExport.write(to: export, channels: 6, days: 120, perDay: 6, seed: 7)
         let policy = root.appendingPathComponent("policy.yml")
         try Data(Self.policyYAML.utf8).write(to: policy)
         let a = try Harness.makeArchive("ret")
-        let r = try Harness.run(["import", export.path], env: a.env)
-        #expect(r.status == 0, "\(r.stderr)")
+        try a.importExport(export)
         return (a, export, policy, try Self.messages(export))
     }
 
@@ -103,15 +103,18 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Harness.snapshot(a.dir) == before, "plan changes no byte of any archive file")
         let exp = Self.expected(msgs, now: RetentionTime.parse(now)!)
-        let j = r.json ?? [:]
-        #expect(j["buckets"] as? Int == exp.shred.values.reduce(0) { $0 + $1.count })
-        #expect(j["messages"] as? Int == exp.byRule.values.reduce(0) { $0 + $1.messages })
-        #expect(j["held_buckets"] as? Int == exp.held)
-        for case let rule as [String: Any] in j["rules"] as? [Any] ?? [] {
-            let name = rule["name"] as? String ?? ""
-            #expect(rule["buckets"] as? Int == exp.byRule[name]?.buckets, "rule \(name) buckets")
-            #expect(rule["messages"] as? Int == exp.byRule[name]?.messages, "rule \(name) messages")
+        let plan = try r.decode(RetentionPlan.self)
+        #expect(plan.buckets == exp.shred.values.reduce(0) { $0 + $1.count })
+        #expect(plan.messages == exp.byRule.values.reduce(0) { $0 + $1.messages })
+        #expect(plan.heldBuckets == exp.held)
+        // Every rule of the policy is listed, each once, and only those.
+        #expect(plan.rules.map(\.name).sorted() == exp.byRule.keys.sorted())
+        for rule in plan.rules {
+            #expect(rule.buckets == exp.byRule[rule.name]?.buckets, "rule \(rule.name) buckets")
+            #expect(rule.messages == exp.byRule[rule.name]?.messages, "rule \(rule.name) messages")
         }
+        let shredByChannel = Dictionary(grouping: plan.shred, by: \.channelID).mapValues(\.count)
+        #expect(shredByChannel.values.reduce(0, +) == plan.buckets, "the listed buckets are the total")
     }
 
     @Test func applyLeavesExactlyTheUnexpiredAndHeldMessages() throws {
@@ -120,8 +123,11 @@ import Testing
         let exp = Self.expected(msgs, now: RetentionTime.parse(now)!)
         let r = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: a.env)
         #expect(r.status == 0, "\(r.stderr)")
-        let out = a.dir.deletingLastPathComponent().appendingPathComponent("out")
-        #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
+        let first = try ApplyReport(r)
+        #expect(first.result.buckets == exp.shred.values.reduce(0) { $0 + $1.count }, "apply shreds what its plan lists")
+        #expect(first.result.messages == first.plan.messages && first.result.auditSeq == 1)
+        let out = a.root.appendingPathComponent("out")
+        #expect(try a.run(["export", "--out", out.path]).status == 0)
         let remaining = Set(try Self.messages(out).map { "\($0.channel)/\($0.ts)" })
         let expected = Set(msgs.filter { !(exp.shred[$0.channel]?.contains($0.day) ?? false) }.map { "\($0.channel)/\($0.ts)" })
         #expect(remaining == expected, "exactly the unexpired and held messages remain (\(remaining.count) vs \(expected.count))")
@@ -129,26 +135,27 @@ import Testing
 
         // A second apply at the same instant has nothing left to do.
         let again = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", now, "--json"], env: a.env)
-        #expect((again.json?["plan"] as? [String: Any])?["buckets"] as? Int == 0)
+        #expect(again.status == 0, "\(again.stderr)")
+        let second = try ApplyReport(again)
+        #expect(second.plan.buckets == 0 && second.plan.shred.isEmpty)
+        #expect(second.result.buckets == 0)
 
         // Re-importing the old export resurrects nothing.
-        let re = try Harness.run(["import", "--json", export.path], env: a.env)
-        #expect(re.status == 0)
-        #expect(re.json?["messages_added"] as? Int == 0)
-        #expect(re.json?["messages_skipped_shredded"] as? Int == msgs.count - expected.count)
-        let stats = try Harness.run(["stats", "--json"], env: a.env).json
-        #expect(stats?["messages"] as? Int == expected.count)
+        let re = try a.importExport(export)
+        #expect(re.messagesAdded == 0)
+        #expect(re.messagesSkippedShredded == msgs.count - expected.count)
+        #expect(try a.stats().messages == expected.count)
 
         // The audit chain verifies; an altered entry is detected.
-        let audit = try Harness.run(["audit", "--verify", "--json"], env: a.env)
-        #expect(audit.status == 0 && audit.json?["entries"] as? Int == 2, "\(audit.stdout)")
-        do {
-            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readWrite])
-            try db.execute("UPDATE audit SET entry = replace(entry, '\"messages\":', '\"messages\": ') WHERE seq = 1")
-        }
-        let bad = try Harness.run(["audit", "--verify", "--json"], env: a.env)
+        let audit = try a.run(["audit", "--verify", "--json"])
+        #expect(audit.status == 0, "\(audit.stderr)")
+        let chain = try audit.decode(AuditVerification.self)
+        #expect(chain.ok && chain.entries == 2, "\(audit.stdout)")
+        try a.sql(file: "keys.db", "UPDATE audit SET entry = replace(entry, '\"messages\":', '\"messages\": ') WHERE seq = 1")
+        let bad = try a.run(["audit", "--verify", "--json"])
         #expect(bad.status == 8)
-        #expect(bad.json?["first_bad_seq"] as? Int == 1)
+        let broken = try bad.decode(AuditVerification.self)
+        #expect(!broken.ok && broken.firstBadSeq == 1, "\(bad.stdout)")
     }
 
     @Test func shreddedKeysAndPlaintextAreGoneFromEveryFile() throws {
@@ -195,13 +202,16 @@ import Testing
         }
         // And the passphrase cannot bring them back.
         let archive = try Archive.open(at: a.dir, credentials: Credentials(keyFile: try KeyFile.load(a.keyFile)), mode: .read, command: "test")
+        var checked = 0
         for c in try archive.conversations() {
             let cno = try #require(c.cno)
             for bucket in exp.shred[c.name ?? ""] ?? [] {
+                checked += 1
                 #expect(try archive.bucketKey(BucketRef(cno: cno, bucket: bucket)) == nil)
                 #expect(try !archive.hasSegment(BucketRef(cno: cno, bucket: bucket)))
             }
         }
+        #expect(checked == rawKeys.count, "every shredded bucket was looked for (\(checked) of \(rawKeys.count))")
     }
 }
 
@@ -223,15 +233,17 @@ import Testing
                 keep: 1d
             """.utf8).write(to: policy)
         let a = try Harness.makeArchive("whole")
-        #expect(try Harness.run(["import", export.path], env: a.env).status == 0)
-        let apply = try Harness.run(["retention", "apply", "--policy", policy.path, "--now", "2025-01-01", "--json"], env: a.env)
+        try a.importExport(export)
+        let apply = try a.run(["retention", "apply", "--policy", policy.path, "--now", "2025-01-01", "--json"])
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect((apply.json?["plan"] as? [String: Any])?["buckets"] as? Int == 10)
-        #expect(try Harness.run(["stats", "--json"], env: a.env).json?["channels"] as? Int == 2)
-        let re = try Harness.run(["import", "--json", export.path], env: a.env).json ?? [:]
-        #expect(re["messages_skipped_shredded"] as? Int == 30)
-        #expect(re["channels_added"] as? Int == 0)
-        #expect(try Harness.run(["stats", "--json"], env: a.env).json?["channels"] as? Int == 2, "chan-1's metadata is not resurrected")
+        let report = try ApplyReport(apply)
+        #expect(report.plan.buckets == 10)
+        #expect(report.result.buckets == 10 && report.result.channelsDestroyed == 1)
+        #expect(try a.stats().channels == 2)
+        let re = try a.importExport(export)
+        #expect(re.messagesSkippedShredded == 30)
+        #expect(re.channelsAdded == 0)
+        #expect(try a.stats().channels == 2, "chan-1's metadata is not resurrected")
         let out = root.appendingPathComponent("out")
         #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
         let channels = try String(contentsOf: out.appendingPathComponent("channels.json"), encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -54,21 +55,20 @@ import Testing
         return (0...(w.count - phrase.count)).contains { Array(w[$0..<($0 + phrase.count)]) == phrase }
     }
 
-    static let sample = Harness.fixtures.appendingPathComponent("slack-sample")
+    static let sample = Repository.fixture("slack-sample")
 
-    func archive() throws -> (dir: URL, env: [String: String], keyFile: URL) {
+    func archive() throws -> TestArchive {
         let a = try Harness.makeArchive("search")
-        #expect(try Harness.run(["import", Self.sample.path], env: a.env).status == 0)
+        try a.importExport(Self.sample)
         return a
     }
 
-    func results(_ q: String, _ a: (dir: URL, env: [String: String], keyFile: URL), limit: Int = 1000) throws -> [(String, String)] {
-        let r = try Harness.run(["search", q, "--json", "--limit", "\(limit)"], env: a.env)
+    /// (channel id, ts) of each result line of `search --json`; a line that is not a whole
+    /// result fails the test.
+    func results(_ q: String, _ a: TestArchive, limit: Int = 1000) throws -> [(String, String)] {
+        let r = try a.run(["search", q, "--json", "--limit", "\(limit)"])
         #expect(r.status == 0, "\(q): \(r.stderr)")
-        return r.stdout.split(separator: "\n").compactMap { line in
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-            return (o["channel_id"] as? String ?? "", o["ts"] as? String ?? "")
-        }
+        return try r.decodeLines(SearchHit.self).map { ($0.channelID, $0.ts) }
     }
 
     @Test func queriesAgreeWithAnIndependentComputation() throws {
@@ -78,7 +78,7 @@ import Testing
             var m: [String: String] = [:]
             for (file, list) in try ExportTree(Self.sample).metadata where file != "users.json" {
                 for case let o as NSDictionary in list {
-                    guard let id = o["id"] as? String else { continue }
+                    let id = try #require(o["id"] as? String, "\(file): every conversation has an id")
                     m[file == "dms.json" ? id : (o["name"] as? String ?? id)] = id
                 }
             }
@@ -105,7 +105,7 @@ import Testing
             ("the -\"roadmap draft\"", { Self.words($0.text).contains("the") && !Self.containsPhrase($0.text, ["roadmap", "draft"]) }),
         ]
         for (q, pred) in cases {
-            let expected = Set(msgs.filter(pred).map { "\(folderToID[$0.folder] ?? "?")/\($0.ts)" })
+            let expected = Set(try msgs.filter(pred).map { "\(try #require(folderToID[$0.folder], "folder \($0.folder) is a listed conversation"))/\($0.ts)" })
             let got = try results(q, a)
             #expect(Set(got.map { "\($0.0)/\($0.1)" }) == expected, "query \(q)")
             #expect(got.count == expected.count, "query \(q): no duplicates")
@@ -123,10 +123,13 @@ import Testing
 
     @Test func accentsAndCaseFold() throws {
         let a = try archive()
-        let r = try Harness.run(["search", "CAFE", "--json"], env: a.env)
-        let r2 = try Harness.run(["search", "café", "--json"], env: a.env)
+        let r = try a.run(["search", "CAFE", "--json"])
+        let r2 = try a.run(["search", "café", "--json"])
         #expect(r.status == 0 && r2.status == 0)
         #expect(r.stdout == r2.stdout)
+        let hits = try r.decodeLines(SearchHit.self)
+        #expect(!hits.isEmpty, "the fixture has a café to find")
+        #expect(hits.allSatisfy { $0.text.lowercased().contains("caf") }, "\(hits.map(\.text))")
     }
 
     @Test func syntaxErrorsPointAtTheColumnAndWrongSecretsFail() throws {
@@ -144,8 +147,7 @@ import Testing
         let a = try archive()
         #expect(try results("pangolinrx", a).count == 1)
         #expect(try results("narwhalbyte", a).count == 2)
-        let apply = try Harness.run(["retention", "apply", "--policy", Harness.packageRoot.appendingPathComponent("Policies/standard.yml").path,
-                                     "--now", "2026-11-27T00:00:00Z"], env: a.env)
+        let apply = try a.run(["retention", "apply", "--policy", Repository.policy("standard.yml").path, "--now", "2026-11-27T00:00:00Z"])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(try results("pangolinrx", a).isEmpty, "archived channel shredded whole")
         #expect(try results("narwhalbyte", a).count == 1, "only the 2026 message survives")
@@ -173,7 +175,7 @@ import Testing
         for folder in ["chan-0", "chan-1"] {
             for file in try FileManager.default.contentsOfDirectory(atPath: export.appendingPathComponent(folder).path) {
                 let d = try Data(contentsOf: export.appendingPathComponent(folder).appendingPathComponent(file))
-                for m in try JSONSerialization.jsonObject(with: d) as? [[String: Any]] ?? [] {
+                for m in try #require(try JSONSerialization.jsonObject(with: d) as? [[String: Any]], "\(folder)/\(file) is an array of objects") {
                     let day = Int64(Double(m["ts"] as! String)!) / 86400
                     let word = String((m["text"] as! String).split(separator: " ").last!)
                     if day + 1 <= cutoffDay { shreddedWords[IndexFilter.epoch(of: day), default: []].append(folder + ":" + word) }

@@ -1,21 +1,20 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
 /// Wrong secrets, missing archives, newer formats, tampering: distinct errors, files unchanged.
 @Suite(.serialized) struct SecretAndFailureTests {
-    func importedArchive(_ name: String) throws -> (dir: URL, env: [String: String], keyFile: URL) {
+    func importedArchive(_ name: String) throws -> TestArchive {
         let a = try Harness.makeArchive(name)
-        guard let export = Harness.exportFolders().first else { throw LetheError(.failure, "no fixture") }
-        let r = try Harness.run(["import", export.path], env: a.env)
-        #expect(r.status == 0, "\(r.stderr)")
+        try a.importFixture("slack-sample")
         return a
     }
 
     @Test func wrongPassphraseFailsWithCode3AndChangesNothing() throws {
         let a = try importedArchive("wp")
         let before = Harness.snapshot(a.dir)
-        for cmd in [["stats"], ["import", Harness.exportFolders()[0].path], ["verify"], ["export", "--out", a.dir.deletingLastPathComponent().appendingPathComponent("o").path]] {
+        for cmd in [["stats"], ["import", Repository.fixture("slack-sample").path], ["verify"], ["export", "--out", a.root.appendingPathComponent("o").path]] {
             let r = try Harness.run(cmd, env: ["LETHE_ARCHIVE": a.dir.path, "LETHE_PASSPHRASE": "wrong horse"])
             #expect(r.status == 3, "\(cmd[0]): \(r.stderr)")
             #expect(r.stderr.contains("lethe: error: the passphrase does not open this archive"))
@@ -31,7 +30,7 @@ import Testing
         let r = try Harness.run(["stats", "--key-file", other.keyFile.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(r.status == 3)
         #expect(r.stderr.contains("the key file does not open this archive"))
-        let garbage = a.dir.deletingLastPathComponent().appendingPathComponent("garbage")
+        let garbage = a.root.appendingPathComponent("garbage")
         try Data("not a key".utf8).write(to: garbage)
         let g = try Harness.run(["stats", "--key-file", garbage.path], env: ["LETHE_ARCHIVE": a.dir.path])
         #expect(g.status == 3)
@@ -53,15 +52,12 @@ import Testing
 
     @Test func newerFormatIsCode5AndUntouched() throws {
         let a = try importedArchive("nf")
-        do {
-            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("keys.db").path, options: [.readWrite])
-            try db.execute("UPDATE meta SET value = CAST('\(Schema.formatVersion + 1)' AS BLOB) WHERE key = 'format_version'")
-        }
+        try a.sql(file: "keys.db", "UPDATE meta SET value = CAST('\(Schema.formatVersion + 1)' AS BLOB) WHERE key = 'format_version'")
         let before = Harness.snapshot(a.dir)
         let r = try Harness.run(["stats"], env: a.env)
         #expect(r.status == 5, "\(r.stderr)")
         #expect(r.stderr.contains("written by a newer lethe"))
-        let r2 = try Harness.run(["import", Harness.exportFolders()[0].path], env: a.env)
+        let r2 = try a.run(["import", Repository.fixture("slack-sample").path])
         #expect(r2.status == 5)
         #expect(Harness.snapshot(a.dir) == before)
     }
@@ -80,26 +76,29 @@ import Testing
             s.reset()
             try db.statement("UPDATE segments SET body = ? WHERE cno = ? AND bucket = ?").run(.blob(body), .int(cno), .int(bucket))
         }
-        let r = try Harness.run(["verify", "--json"], env: a.env)
+        let r = try a.run(["verify", "--json"])
         #expect(r.status == 8, "\(r.stderr)")
-        let failures = r.json?["failures"] as? [[String: Any]] ?? []
-        #expect(failures.count == 1)
+        let report = try r.decode(VerifyReport.self)
+        #expect(!report.ok)
+        let failure = try #require(report.failures.first, "\(r.stdout)")
+        #expect(report.failures.count == 1)
         let label = BucketScheme.day.label(of: bucket)
-        #expect(failures.first?["bucket"] as? String == label)
-        #expect((failures.first?["channel_id"] as? String)?.isEmpty == false, "names the channel")
-        #expect((failures.first?["reason"] as? String)?.contains("does not authenticate") == true)
+        #expect(failure.bucket == label)
+        #expect(failure.channelID?.isEmpty == false, "names the channel")
+        #expect(failure.reason.contains("does not authenticate"))
         // export refuses rather than writing garbage
-        let out = a.dir.deletingLastPathComponent().appendingPathComponent("o")
+        let out = a.root.appendingPathComponent("o")
         let e = try Harness.run(["export", "--out", out.path], env: a.env)
         #expect(e.status == 8)
         #expect(e.stderr.contains(label))
     }
 
     @Test func archiveFilesHoldNoPlaintext() throws {
-        for export in Harness.exportFolders() {
+        let exports = Harness.exportFolders()
+        #expect(!exports.isEmpty, "at least the repository's own fixtures must be found")
+        for export in exports {
             let a = try Harness.makeArchive("scan")
-            let r = try Harness.run(["import", export.path], env: a.env)
-            #expect(r.status == 0, "\(r.stderr)")
+            try a.importExport(export)
             let needles = try Self.sensitiveStrings(export)
             #expect(needles.count > 20, "\(export.lastPathComponent): the scan looks for enough strings (\(needles.count))")
             let found = Harness.scan(a.dir, for: needles)
@@ -142,7 +141,7 @@ import Testing
         let good = root.appendingPathComponent("good")
         try SyntheticExport.write(to: good, channels: 2, days: 5, perDay: 5)
         let a = try Harness.makeArchive("hostile")
-        #expect(try Harness.run(["import", good.path], env: a.env).status == 0)
+        try a.importExport(good)
         let bad = root.appendingPathComponent("bad")
         try SyntheticExport.write(to: bad, channels: 3, days: 30, perDay: 5, seed: 9)
         try Data("[{\"ts\": \"1704100000.000001\", \"text\": \"unterminated".utf8)
@@ -172,18 +171,17 @@ import Testing
         #expect(s.status == 9, "\(s.stderr)")
         #expect(s.stderr.contains("missing \"ts\""))
         #expect(Harness.snapshot(a.dir) == before)
-        let lenient = try Harness.run(["import", "--json", export.path], env: a.env)
-        #expect(lenient.status == 0)
-        #expect(lenient.json?["messages_skipped_invalid"] as? Int == 1)
-        #expect((lenient.json?["warnings"] as? [String])?.contains { $0.contains("chan-0/2024-01-02.json") } == true)
+        let lenient = try a.importExport(export)
+        #expect(lenient.messagesSkippedInvalid == 1)
+        #expect(lenient.warnings.contains { $0.contains("chan-0/2024-01-02.json") }, "\(lenient.warnings)")
     }
 }
 
 /// Swapped, moved, truncated and rolled-back records are each reported by verify (exit 8).
 @Suite(.serialized) struct TamperTests {
-    func fresh(_ name: String) throws -> (dir: URL, env: [String: String], keyFile: URL) {
+    func fresh(_ name: String) throws -> TestArchive {
         let a = try Harness.makeArchive(name)
-        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample").path], env: a.env).status == 0)
+        try a.importFixture("slack-sample")
         return a
     }
 
@@ -191,17 +189,16 @@ import Testing
     /// it), exit 8 with a one-line error naming the channel; they do their work on the rest
     /// (one bad record never locks the archive): export writes every other message, and
     /// nothing of the damaged bucket.
-    func expectVerifyFails(_ a: (dir: URL, env: [String: String], keyFile: URL), _ what: String) throws {
-        let v = try Harness.run(["verify", "--json"], env: a.env)
+    func expectVerifyFails(_ a: TestArchive, _ what: String) throws {
+        let v = try a.run(["verify", "--json"])
         #expect(v.status == 8, "\(what): \(v.stdout) \(v.stderr)")
-        let failures = ((v.json?["failures"] as? [Any]) ?? []).count
-        #expect(failures >= 1, "\(what)")
-        let good = v.json?["messages"] as? Int ?? -1
-        let out = a.dir.deletingLastPathComponent().appendingPathComponent("export-out")
-        let e = try Harness.run(["export", "--out", out.path, "--json"], env: a.env)
+        let report = try v.decode(VerifyReport.self)
+        #expect(!report.failures.isEmpty, "\(what)")
+        let out = a.root.appendingPathComponent("export-out")
+        let e = try a.run(["export", "--out", out.path, "--json"])
         #expect(e.status == 8, "\(what): export: \(e.stderr)")
         #expect(e.stderr.hasPrefix("lethe: error: channel "), "\(what): export names the channel: \(e.stderr)")
-        #expect(e.json?["messages"] as? Int == good, "\(what): export writes exactly the messages that verify: \(e.stdout)")
+        #expect(try e.decode(ExportReport.self).messages == report.messages, "\(what): export writes exactly the messages that verify: \(e.stdout)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path).filter { $0.contains("lethe-partial") }
         #expect(leftovers.isEmpty, "\(what): staging folder removed: \(leftovers)")
         let s = try Harness.run(["search", "the", "--limit", "100000"], env: a.env)
@@ -211,7 +208,7 @@ import Testing
     }
 
     /// Swaps the bodies of two segment rows of data.db.
-    func swapSegments(_ a: (dir: URL, env: [String: String], keyFile: URL), sameChannel: Bool) throws {
+    func swapSegments(_ a: TestArchive, sameChannel: Bool) throws {
         let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
         let s = try db.statement("SELECT cno, bucket, body FROM segments ORDER BY cno, bucket")
         var rows: [(Int64, Int64, [UInt8])] = []
@@ -252,10 +249,7 @@ import Testing
 
     @Test func truncatedRecord() throws {
         let a = try fresh("trunc")
-        do {
-            let db = try SQLiteDatabase(path: a.dir.appendingPathComponent("data.db").path, options: [.readWrite])
-            try db.execute("UPDATE segments SET body = substr(body, 1, length(body) - 7) WHERE rowid = (SELECT MIN(rowid) FROM segments)")
-        }
+        try a.sql(file: "data.db", "UPDATE segments SET body = substr(body, 1, length(body) - 7) WHERE rowid = (SELECT MIN(rowid) FROM segments)")
         try expectVerifyFails(a, "a truncated segment")
     }
 
@@ -263,7 +257,7 @@ import Testing
         let a = try fresh("rollback")
         let keys = a.dir.appendingPathComponent("keys.db")
         let old = try Data(contentsOf: keys)
-        #expect(try Harness.run(["import", Harness.fixtures.appendingPathComponent("slack-sample-update").path], env: a.env).status == 0)
+        try a.importFixture("slack-sample-update")
         try old.write(to: keys)  // keys.db from before the second import, data.db from after it
         try expectVerifyFails(a, "keys.db rolled back behind data.db")
     }

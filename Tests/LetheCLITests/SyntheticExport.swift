@@ -1,5 +1,6 @@
 import Foundation
-import Testing
+import LetheTestSupport
+import LetheCore
 
 /// A simple, deterministic Slack export written by the tests themselves, sized at will.
 enum SyntheticExport {
@@ -57,8 +58,8 @@ struct ShredScenario {
     let export: URL
     let policy: URL
     let now: String
-    let archive: (dir: URL, env: [String: String], keyFile: URL)
-    let plan: [String: Any]
+    let archive: TestArchive
+    let plan: RetentionPlan
 
     init(_ name: String, channels: Int = 4, days: Int = 300, perDay: Int = 4, now: String = "2024-12-31T00:00:00Z") throws {
         root = Harness.tempDir(name)
@@ -68,22 +69,7 @@ struct ShredScenario {
         try Data("version: 1\ndefault:\n  keep: 100d\n".utf8).write(to: policy)
         self.now = now
         archive = try Harness.makeArchive(name)
-        #expect(try Harness.run(["import", export.path], env: archive.env).status == 0)
-        plan = try Harness.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"], env: archive.env).json ?? [:]
+        try archive.importExport(export)
+        plan = try archive.run(["retention", "plan", "--policy", policy.path, "--now", now, "--json"]).decode(RetentionPlan.self)
     }
-}
-
-/// SplitMix64: the tests' seeded generator (export contents, kill delays), so runs reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

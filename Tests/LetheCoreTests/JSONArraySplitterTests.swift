@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 

@@ -1,20 +1,17 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
 /// The fast field reader agrees with Foundation's JSONSerialization on every fixture message.
 @Suite struct MessageExtractTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test func agreesWithJSONSerializationOnFixturesAndCorpus() throws {
-        var dirs = [Self.root.appendingPathComponent("Tests/Fixtures/slack-sample"), Self.root.appendingPathComponent("Tests/Fixtures/slack-sample-update")]
-        let corpus = Self.root.deletingLastPathComponent().appendingPathComponent("shared/corpus/slack")
+        var dirs = [Repository.fixture("slack-sample"), Repository.fixture("slack-sample-update")]
         var minimum = 200  // the fixtures hold 218 messages
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: corpus.path) {
-            dirs += names.map { corpus.appendingPathComponent($0) }
+        let corpus = SharedCorpus.slackExports(skipping: "checking the repository fixtures only")
+        if !corpus.isEmpty {
+            dirs += corpus
             minimum = 300
-        } else {
-            print("SKIP: \(corpus.path) absent; checking the repository fixtures only")
         }
         var checked = 0
         for dir in dirs {

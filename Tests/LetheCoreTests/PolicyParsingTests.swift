@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -211,8 +212,7 @@ holds:
 
     @Test(arguments: ["standard.yml", "strict.yml", "legal-hold.yml"])
     func shippedPoliciesParse(_ name: String) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Policies").appendingPathComponent(name)
+        let url = Repository.policy(name)
         let p = try RetentionPolicy.load(contentsOf: url)
         #expect(!p.rules.isEmpty)
         if name == "legal-hold.yml" {

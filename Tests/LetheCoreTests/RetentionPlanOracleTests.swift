@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -243,6 +244,7 @@ import Testing
             #expect(provider.calls.count == gotAsked.count, "a bucket was asked twice at \(nowText)")
             #expect(plan.buckets == expected.shred.count)
             #expect(plan.messages == expected.perRule.values.reduce(0) { $0 + $1.messages })
+            #expect(plan.rules.reduce(0) { $0 + $1.buckets } == plan.buckets, "the rules account for every bucket at \(nowText)")
             for r in plan.rules {
                 #expect(r.buckets == expected.perRule[r.name]?.buckets ?? 0, "rule \(r.name) at \(nowText)")
                 #expect(r.messages == expected.perRule[r.name]?.messages ?? 0, "rule \(r.name) at \(nowText)")

@@ -1,3 +1,4 @@
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 

@@ -1,4 +1,5 @@
 import Foundation
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -6,13 +7,6 @@ import Testing
 /// (next to the package root; never copied into the repository) and checks
 /// it against Foundation's `JSONSerialization` as an independent reader.
 @Suite struct SlackCorpusTests {
-    static var corpus: URL {
-        // Tests/LetheCoreTests/<file> → package root → ../shared/corpus/slack
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/corpus/slack")
-    }
-
     /// A JSONValue built from a Foundation object (the independent side).
     static func fromFoundation(_ any: Any) -> JSONValue {
         switch any {
@@ -29,11 +23,7 @@ import Testing
 
     @Test(arguments: ["hfaran-slack-export-viewer", "slackdump-source-export"])
     func realSample(_ name: String) throws {
-        let root = Self.corpus.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: root.path) else {
-            print("SKIP: corpus sample \(name) not found at \(root.path)")
-            return
-        }
+        guard let root = SharedCorpus.slackExport(name) else { return }
         let export = try SlackExport.open(root)
         #expect(!export.conversations.isEmpty)
         var dayCount = 0

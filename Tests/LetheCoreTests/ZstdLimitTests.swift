@@ -1,5 +1,6 @@
 import Foundation
 import CZstd
+import LetheTestSupport
 import Testing
 @testable import LetheCore
 
@@ -27,8 +28,7 @@ import Testing
     }
 
     @Test func fuzzRegressionInputIsRefusedBeforeAllocating() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("FuzzCorpus/record-decoder/regress-zstd-lying-content-size")
+        let url = Repository.fuzzCorpus.appendingPathComponent("record-decoder/regress-zstd-lying-content-size")
         let input = try [UInt8](Data(contentsOf: url))
         // Mode 1 of the target: header, count, then the zstd frame sealed and opened.
         #expect(input.count > 3)

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 import LetheFuzzTargets
+import LetheTestSupport
 
 /// Replays the committed seed corpus and every crash input the fuzzer found
 /// (`Tests/FuzzCorpus/<target>/`) through the fuzz targets, in process: what
 /// the fuzzer found stays fixed. A regression traps and fails the run.
 @Suite struct FuzzCorpusReplayTests {
-    static let corpus = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("FuzzCorpus")
+    static let corpus = Repository.fuzzCorpus
 
     @Test(arguments: FuzzTarget.allCases)
     func replaysCorpus(_ target: FuzzTarget) throws {

@@ -37,6 +37,27 @@ public struct VerifyReport: Encodable, Sendable {
     }
 }
 
+// In an extension, so that the memberwise and empty initializers stay.
+extension VerifyReport: Decodable {
+    /// Reads `lethe verify --json` back (tests). `ok` is not stored, it follows from
+    /// `failures`: a report whose `ok` disagrees with its failures does not decode.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let ok = try c.decode(Bool.self, forKey: .ok)
+        channels = try c.decode(Int.self, forKey: .channels)
+        buckets = try c.decode(Int.self, forKey: .buckets)
+        messages = try c.decode(Int.self, forKey: .messages)
+        users = try c.decode(Int.self, forKey: .users)
+        unusedBucketKeys = try c.decode(Int.self, forKey: .unusedBucketKeys)
+        pendingPurge = try c.decode(Int.self, forKey: .pendingPurge)
+        failures = try c.decode([Failure].self, forKey: .failures)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        guard ok == failures.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .ok, in: c, debugDescription: "ok is \(ok) with \(failures.count) failure(s)")
+        }
+    }
+}
+
 /// Authenticates and decodes every record of an archive: the manifest, keys, metadata, users,
 /// segments, filters. It walks both files row by row, so it lives beside `Archive`.
 public final class Verifier {
