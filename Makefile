@@ -1,6 +1,7 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
-#               init, import (twice, overlapping), stats, verify, policy check, search, retention plan and apply, audit, export
+#               init, import (twice, overlapping), stats, verify, policy check, search, retention plan and apply,
+#               forget, audit, export
 #   make test   install what is missing, build, run the whole test suite
 
 SWIFT ?= swift
@@ -52,6 +53,10 @@ demo: build
 	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
 	echo "== lethe search 'pangolinrx' (its channel was shredded: nothing comes back)"; \
 	"$$L" search --key-file "$$LETHE_KEY" pangolinrx; \
+	echo "== lethe forget --user U05C4R0L8MN (carol asked to be forgotten: dry run, then for good)"; \
+	"$$L" forget --key-file "$$LETHE_KEY" --user U05C4R0L8MN --policy Policies/standard.yml --reason "demo erasure request" --dry-run | tail -n 1; \
+	"$$L" forget --key-file "$$LETHE_KEY" --user U05C4R0L8MN --policy Policies/standard.yml --reason "demo erasure request" --yes | tail -n 1; \
+	"$$L" search --key-file "$$LETHE_KEY" 'from:@carol'; \
 	echo "== lethe audit --verify"; \
 	"$$L" audit --key-file "$$LETHE_KEY" --verify; \
 	echo "== lethe stats"; \

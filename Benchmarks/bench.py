@@ -628,7 +628,7 @@ def bench(a, generator, bin_dir, lethe, work):
     plan = run([lethe, "retention", "plan"] + common)
     plan_j = plan.json()
     apply_ = run([lethe, "retention", "apply"] + common, measure_rss=True)
-    apply_j = apply_.json()
+    apply_j = apply_.json().get("result", {})  # apply --json prints {"plan": …, "result": …}
     shred_msgs = apply_j.get("messages", plan_j.get("messages"))
     shred_buckets = apply_j.get("buckets", plan_j.get("buckets"))
     R["retention"] = {"keep_days": keep, "span_days": span, "now": now.isoformat(),
@@ -649,6 +649,30 @@ def bench(a, generator, bin_dir, lethe, work):
               share * 100))
     T.add("retention apply: buckets/s", fmt((shred_buckets or 0) / apply_.seconds), "", "",
           "peak RSS %s" % fmt(apply_.rss_kb and apply_.rss_kb / 1024, " MiB"))
+
+    # -- forget: the most prolific author among a sample of messages, erased for good
+    sample = run([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json", "--limit", "2000", "a"], ok_codes=(0, 8))
+    authors = {}
+    for line in sample.stdout.splitlines():
+        try:
+            uid = json.loads(line).get("user_id")
+        except ValueError:
+            continue
+        if uid:
+            authors[uid] = authors.get(uid, 0) + 1
+    if authors:
+        who = max(authors, key=authors.get)
+        log("lethe forget --user %s" % who)
+        fg = run([lethe, "forget", "--archive", arch_dir, "--key-file", key, "--user", who, "--no-policy",
+                  "--reason", "benchmark", "--yes", "--json"], measure_rss=True)
+        fj = fg.json()
+        R["forget"] = {"user": who, "seconds": fg.seconds, "rss_kb": fg.rss_kb, "messages": fj.get("messages"),
+                       "buckets_rewritten": fj.get("buckets_rewritten")}
+        T.section("forget (one prolific author; ratio to the folder import)")
+        T.add("forget --user", fmt(fg.seconds, " s"), fmt(imp.seconds, " s"), ratio(fg.seconds, imp.seconds),
+              "single run; %s msgs forgotten, %s buckets rewritten under new keys; peak RSS %s" % (
+                  format(fj.get("messages") or 0, ","), format(fj.get("buckets_rewritten") or 0, ","),
+                  fmt(fg.rss_kb and fg.rss_kb / 1024, " MiB")))
 
     # -- print
     m = R["machine"]

@@ -3,20 +3,23 @@ import LetheTestSupport
 import Testing
 @testable import LetheCore
 
-/// Format 1 → 2 on a real format-1 archive (Tests/Fixtures/archive-v1, made by lethe of format 1).
+/// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1 and -v2, made by
+/// the lethe of that format): 1 → 2 → 3 and 2 → 3.
 @Suite(.serialized) struct UpgradeTests {
     static let fixture = Repository.fixture("archive-v1")
     static let keyFile = Repository.fixture("archive-v1.key")
+    static func fixture(version: Int) -> URL { Repository.fixture("archive-v\(version)") }
+    static func keyFile(version: Int) -> URL { Repository.fixture("archive-v\(version).key") }
     static let policy = Repository.policy("standard.yml").path
 
     /// A copy of the format-1 archive; its env holds no passphrase (the key file opens it).
-    static func copyFixture(_ name: String) throws -> TestArchive {
+    static func copyFixture(_ name: String, version: Int = 1) throws -> TestArchive {
         let dir = Harness.tempDir(name).appendingPathComponent("archive")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for f in ["keys.db", "data.db"] {
-            try FileManager.default.copyItem(at: fixture.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+            try FileManager.default.copyItem(at: fixture(version: version).appendingPathComponent(f), to: dir.appendingPathComponent(f))
         }
-        return TestArchive(dir: dir, env: ["LETHE_ARCHIVE": dir.path], keyFile: keyFile)
+        return TestArchive(dir: dir, env: ["LETHE_ARCHIVE": dir.path], keyFile: keyFile(version: version))
     }
 
     /// A meta value as the next opener will see it. After a kill inside the upgrade's
@@ -49,11 +52,11 @@ import Testing
     }
 
     static func expectUpgradedAndWhole(_ a: TestArchive, expected: ExportTree, _ label: String) throws {
-        let k = ["--key-file", keyFile.path]
+        let k = ["--key-file", a.keyFile.path]
         let v = try Harness.run(["verify"] + k, env: a.env)
         #expect(v.status == 0, "\(label): verify: \(v.stdout) \(v.stderr)")
-        #expect(try meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "2", "\(label)")
-        #expect(try meta(a.dir.appendingPathComponent("data.db"), "format_version") == "2", "\(label)")
+        #expect(try meta(a.dir.appendingPathComponent("keys.db"), "format_version") == String(Schema.formatVersion), "\(label)")
+        #expect(try meta(a.dir.appendingPathComponent("data.db"), "format_version") == String(Schema.formatVersion), "\(label)")
         #expect(try Harness.run(["audit", "--verify"] + k, env: a.env).status == 0, "\(label): audit chain")
         let out = Harness.tempDir("upgrade-out").appendingPathComponent("out")
         let e = try Harness.run(["export", "--out", out.path] + k, env: a.env)
@@ -97,29 +100,42 @@ import Testing
         #expect(try Harness.run(["retention", "apply", "--policy", Self.policy, "--key-file", Self.keyFile.path], env: a.env).status == 0)
     }
 
-    /// kill -9 at random moments of the first open: keys.db is format 1 or 2, never between,
-    /// and the next open finishes the upgrade to exactly the same archive.
+    @Test func formatTwoArchiveIsUpgradedAtFirstOpen() throws {
+        let a = try Self.copyFixture("upgrade-v2", version: 2)
+        let s = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: a.env)
+        #expect(s.status == 0, "\(s.stderr)")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(), "upgraded from 2")
+        // What format 3 adds works on it: a forget, and an import that does not bring it back.
+        let f = try a.run(["forget", "--user", "U05C4R0L8MN", "--no-policy", "--reason", "test", "--key-file", a.keyFile.path])
+        #expect(f.status == 0, "\(f.stderr)")
+        #expect(try a.run(["audit", "--verify", "--key-file", a.keyFile.path]).status == 0)
+    }
+
+    /// kill -9 at random moments of the first open: keys.db is in one format or the next,
+    /// never between, and the next open finishes the upgrade to exactly the same archive.
     @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
         let expected = try Self.freshExport()
         var rng = SplitMix64(seed: 0x1e7e_0002)
         var landed = 0, rounds = 0
-        let fixtureKeys = try Data(contentsOf: Self.fixture.appendingPathComponent("keys.db"))
         for round in 0..<12 {
-            let a = try Self.copyFixture("upgrade-kill-\(round)")
+            let from = round < 8 ? 1 : 2
+            let fixtureKeys = try Data(contentsOf: Self.fixture(version: from).appendingPathComponent("keys.db"))
+            let a = try Self.copyFixture("upgrade-kill-\(round)", version: from)
             let journal = a.dir.appendingPathComponent("keys.db-journal")
             // Half the kills count from the moment keys.db's journal appears (the upgrade's transaction).
             let aimed = round % 2 == 0
             let delay = aimed ? Double(rng.next() % 3000) / 1_000_000 : Double(rng.next() % 60_000) / 1_000_000
-            let killed = try Harness.runKilled(["stats", "--key-file", Self.keyFile.path], env: a.env, after: delay, whenExists: aimed ? journal : nil)
+            let killed = try Harness.runKilled(["stats", "--key-file", a.keyFile.path], env: a.env, after: delay, whenExists: aimed ? journal : nil)
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(version == "1" || version == "2", "round \(round): keys.db is in one format or the other (\(version ?? "nil"))")
-            if version == "1" && !FileManager.default.fileExists(atPath: journal.path) {
+            #expect(["1", "2", "3"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+                    "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
+            if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)
                 #expect(try Data(contentsOf: a.dir.appendingPathComponent("keys.db")) == fixtureKeys, "round \(round): not upgraded means untouched")
             }
-            let again = try Harness.run(["stats", "--key-file", Self.keyFile.path], env: a.env)
+            let again = try Harness.run(["stats", "--key-file", a.keyFile.path], env: a.env)
             #expect(again.status == 0, "round \(round): the next open completes: \(again.stderr)")
             try Self.expectUpgradedAndWhole(a, expected: expected, "round \(round) (killed: \(killed), delay \(delay))")
         }

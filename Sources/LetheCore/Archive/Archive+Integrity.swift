@@ -98,7 +98,8 @@ extension Archive {
             integrityProblems = [missing ? "the manifest is missing (every format-\(formatVersion) keystore has one)" : "the manifest does not authenticate"]
             manifest = Manifest(formatVersion: formatVersion, scheme: scheme, createdAt: 0, nextChannelNumber: try keystore.nextChannelNumber(),
                                 tombstones: try tombstoneDigest(), pendingPurges: try pendingPurgeDigest(),
-                                auditSeq: try keystore.lastAudit().seq, auditHead: try keystore.lastAudit().hash)
+                                auditSeq: try keystore.lastAudit().seq, auditHead: try keystore.lastAudit().hash,
+                                forgotten: try forgottenDigest(), rewrites: try rewriteDigest(), pendingForget: try pendingForgetHash())
             return
         }
         manifest = m
@@ -125,6 +126,10 @@ extension Archive {
                             ? "the audit chain ends at entry \(last.seq), but \(m.auditSeq) were written (entries deleted)"
                             : "the audit chain's last entry is not the one the manifest recorded (entry \(m.auditSeq))")
         }
+        if formatVersion >= 3 {
+            if try rewriteDigest() != m.rewrites { problems.append("the keys of buckets being rewritten are not the ones a forget recorded") }
+            if try pendingForgetHash() != m.pendingForget { problems.append("the pending forget is not the one that was recorded") }
+        }
         let pending = try pendingPurgeDigest()
         if pending != m.pendingPurges {
             problems.append("the pending purges (\(pending.count)) are not the \(m.pendingPurges.count) a shred recorded (added, removed or changed)")
@@ -134,6 +139,13 @@ extension Archive {
             if tombstones != m.tombstones {
                 let what = tombstones.count < m.tombstones.count ? "deleted" : tombstones.count > m.tombstones.count ? "forged" : "changed"
                 problems.append("tombstones \(what): \(tombstones.count) present, \(m.tombstones.count) written by shreds")
+            }
+            if formatVersion >= 3 {
+                let forgotten = try forgottenDigest()
+                if forgotten != m.forgotten {
+                    let what = forgotten.count < m.forgotten.count ? "deleted" : forgotten.count > m.forgotten.count ? "forged" : "changed"
+                    problems.append("forgotten-message tombstones \(what): \(forgotten.count) present, \(m.forgotten.count) written by forgets")
+                }
             }
         }
         integrityProblems = problems
@@ -145,6 +157,25 @@ extension Archive {
             d.add(integrityKey.tombstoneMAC(tag: t.tag, bucket: t.storedBucket, shreddedAt: t.shreddedAt, rule: t.rule))
         }
         return d
+    }
+
+    func forgottenDigest() throws -> RowSetDigest {
+        var d = RowSetDigest()
+        guard formatVersion >= 3 else { return d }
+        for f in try keystore.allForgotten() { d.add(integrityKey.forgottenMAC(ctag: f.ctag, mtag: f.mtag)) }
+        return d
+    }
+
+    func rewriteDigest() throws -> RowSetDigest {
+        var d = RowSetDigest()
+        guard formatVersion >= 3 else { return d }
+        for r in try keystore.rewriteKeys() { d.add(integrityKey.rewriteMAC(r.ref, wrapped: r.wrapped)) }
+        return d
+    }
+
+    func pendingForgetHash() throws -> [UInt8] {
+        guard formatVersion >= 3, let blob = try keystore.meta("pending_forget") else { return [UInt8](repeating: 0, count: 32) }
+        return KDF.digest(blob)
     }
 
     func pendingPurgeDigest() throws -> RowSetDigest {

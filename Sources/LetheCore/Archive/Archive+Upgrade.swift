@@ -5,17 +5,45 @@ import Foundation
 /// point, keys.db is in the old format or the new one, never between. data.db's own
 /// version number follows in a second step that any later open repeats until done.
 extension Archive {
+    /// Brings the keystore to `Schema.formatVersion`, one format at a time, each step one transaction.
+    func upgrade() throws {
+        // A keystore whose format_version is below what its authenticated manifest says was
+        // altered, not old: reported by checkManifest, not "upgraded".
+        if let m = try authenticManifest(), m.formatVersion > formatVersion {
+            formatVersion = m.formatVersion
+            return
+        }
+        if formatVersion == 1 { try upgradeToFormatTwo() }
+        if formatVersion == 2 { try upgradeToFormatThree() }
+    }
+
+    /// The stored manifest, if it authenticates.
+    func authenticManifest() throws -> Manifest? {
+        guard let bytes = try keystore.meta("manifest"), let mac = try keystore.meta("manifest_mac"),
+              Sodium.equal(integrityKey.manifestMAC(bytes, archiveID: archiveID), mac) else { return nil }
+        return try? Manifest.decode(bytes)
+    }
+
+    /// Format 2 → 3: the tables of `lethe forget` (per-message tombstones, rewrite keys); the
+    /// manifest gains their digests.
+    private func upgradeToFormatThree() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 3",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        try keystore.db.transaction {
+            try keystore.db.execute(Schema.keystoreV3)
+            m.formatVersion = 3
+            manifest = m
+            try keystore.setMeta("format_version", Array("3".utf8))
+            try storeManifest()
+        }
+        formatVersion = 3
+    }
+
     /// Format 1 → 2: channel keys rewrapped with their tag in the associated data; audit
     /// entries' channel details sealed (the chain recomputed); the manifest written.
-    func upgrade() throws {
-        precondition(formatVersion == 1)
-        // A keystore whose format_version says 1 but which has a manifest that authenticates
-        // was written by format 2: its version number was altered, not upgraded.
-        if let bytes = try keystore.meta("manifest"), let mac = try keystore.meta("manifest_mac"),
-           Sodium.equal(integrityKey.manifestMAC(bytes, archiveID: archiveID), mac), let m = try? Manifest.decode(bytes) {
-            formatVersion = m.formatVersion
-            return  // checkManifest reports the altered format_version
-        }
+    private func upgradeToFormatTwo() throws {
         try keystore.db.transaction {
             // 1. Channel keys: unwrap under the format-1 associated data, rewrap under format 2's.
             for row in try keystore.channels() {

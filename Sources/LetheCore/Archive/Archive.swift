@@ -32,6 +32,8 @@ public final class Archive {
     /// Records that could not be read during this run (damaged, or their key missing); the
     /// work went on without them. Commands name them and exit 8 at the end.
     public internal(set) var damaged: [DamagedRecord] = []
+    /// Things this open did that the user should hear of (an interrupted forget dropped).
+    public internal(set) var notes: [String] = []
     private var channelKeyCache: [Int64: SecretKey] = [:]
     /// Shreds begun but not finished, loaded when first needed.
     private var pendingPurges: Set<Purge>?
@@ -175,7 +177,7 @@ public final class Archive {
         var keystore = try Keystore(db: keysDB)
         let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
         let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
-        let hasPending = try !keystore.pendingPurges().isEmpty
+        let hasPending = try !keystore.pendingPurges().isEmpty || keystore.meta("pending_forget") != nil
         // End the read: a statement left unreset keeps a shared lock on keys.db, and a
         // process waiting for the archive lock below must not block the holder's commit.
         keysDB.resetAll()
@@ -210,6 +212,7 @@ public final class Archive {
         try archive.checkManifest(full: writable)
         if mode == .write { try archive.requireIntact() }
         if writable && archive.integrityProblems.isEmpty {
+            if let note = try archive.recoverForget() { archive.notes.append(note) }
             do {
                 try archive.finishPendingPurges()
             } catch let e as LetheError where e.kind == .noSpace && mode == .read {

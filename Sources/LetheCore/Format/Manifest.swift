@@ -9,7 +9,8 @@
 /// integrity key, a subkey of the master key: a change to any of them without the
 /// key shows as a mismatch before anything acts on it.
 struct Manifest: Equatable, Sendable {
-    static let encodingVersion: UInt8 = 1
+    /// 2 from format 3 on (forgotten messages, rewrites, the pending forget); 1 in format 2.
+    static let encodingVersion: UInt8 = 2
 
     var formatVersion: Int64
     var scheme: BucketScheme
@@ -20,6 +21,12 @@ struct Manifest: Equatable, Sendable {
     /// The last audit entry: its number (0 when there is none) and its chain hash.
     var auditSeq: Int64
     var auditHead: [UInt8]
+    /// Per-message tombstones (`lethe forget`).
+    var forgotten = RowSetDigest()
+    /// New keys of buckets a forget is rewriting.
+    var rewrites = RowSetDigest()
+    /// BLAKE2b of the pending forget's record, 32 zero bytes when none is pending.
+    var pendingForget = [UInt8](repeating: 0, count: 32)
 
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 160)
@@ -32,18 +39,27 @@ struct Manifest: Equatable, Sendable {
         pendingPurges.write(&w)
         w.i64(auditSeq)
         w.data(auditHead)
+        forgotten.write(&w)
+        rewrites.write(&w)
+        w.data(pendingForget)
         return w.bytes
     }
 
     static func decode(_ bytes: [UInt8]) throws -> Manifest {
         var r = ByteReader(bytes)
-        guard try r.u8() == encodingVersion else { throw ByteReader.Malformed() }
+        let encoding = try r.u8()
+        guard encoding == 1 || encoding == encodingVersion else { throw ByteReader.Malformed() }
         let version = try r.i64()
         guard let scheme = BucketScheme(rawValue: try r.string()) else { throw ByteReader.Malformed() }
-        let m = Manifest(formatVersion: version, scheme: scheme, createdAt: try r.i64(), nextChannelNumber: try r.i64(),
+        var m = Manifest(formatVersion: version, scheme: scheme, createdAt: try r.i64(), nextChannelNumber: try r.i64(),
                          tombstones: try RowSetDigest.read(&r), pendingPurges: try RowSetDigest.read(&r),
                          auditSeq: try r.i64(), auditHead: try r.data())
-        guard r.atEnd, m.auditHead.count == 32 else { throw ByteReader.Malformed() }
+        if encoding >= 2 {
+            m.forgotten = try RowSetDigest.read(&r)
+            m.rewrites = try RowSetDigest.read(&r)
+            m.pendingForget = try r.data()
+        }
+        guard r.atEnd, m.auditHead.count == 32, m.pendingForget.count == 32 else { throw ByteReader.Malformed() }
         return m
     }
 }
@@ -98,6 +114,16 @@ struct IntegrityKey {
         w.i64(shreddedAt)
         w.string(rule)
         return KDF.keyedHash(key: key, context: "tombstone", w.bytes)
+    }
+
+    func forgottenMAC(ctag: [UInt8], mtag: [UInt8]) -> [UInt8] { KDF.keyedHash(key: key, context: "forgotten", ctag + mtag) }
+
+    func rewriteMAC(_ ref: BucketRef, wrapped: [UInt8]) -> [UInt8] {
+        var w = ByteWriter(capacity: 16 + wrapped.count)
+        w.i64(ref.cno)
+        w.i64(ref.bucket)
+        w.data(wrapped)
+        return KDF.keyedHash(key: key, context: "rewrite", w.bytes)
     }
 
     func pendingPurgeMAC(cno: Int64, bucket: Int64) -> [UInt8] {

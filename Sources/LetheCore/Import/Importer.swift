@@ -34,6 +34,8 @@ public struct ImportReport: Codable, Sendable {
     /// Messages of buckets whose stored copy does not open (damaged, or its key missing):
     /// not merged, so that the damaged ciphertext stays for a restore; named in `warnings`.
     public var messagesSkippedDamaged = 0
+    /// Messages `lethe forget` removed: never brought back by an import.
+    public var messagesSkippedForgotten = 0
     public var channels = 0
     public var channelsAdded = 0
     public var usersAdded = 0
@@ -46,7 +48,7 @@ public struct ImportReport: Codable, Sendable {
     public init() {}
 
     public var messagesSeen: Int {
-        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged
+        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged + messagesSkippedForgotten
     }
 }
 
@@ -165,6 +167,7 @@ public final class Importer {
     private func importConversation(_ conversation: Conversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
         report.channels += 1
         let shredded = try archive.shredded(slackID: conversation.id)
+        let forgotten = try archive.forgottenMessages(slackID: conversation.id)
         // A conversation that retention emptied entirely comes back only if the export
         // holds messages it never shredded; its old metadata does not.
         var cno: Int64? = nil
@@ -192,6 +195,10 @@ public final class Importer {
                 let bucket = archive.scheme.bucket(containing: m.ts.seconds)
                 if shredded.buckets.contains(bucket) {
                     report.messagesSkippedShredded += 1
+                    continue
+                }
+                if !forgotten.isEmpty && forgotten.contains(archive.messageTag(slackID: conversation.id, ts: m.ts)) {
+                    report.messagesSkippedForgotten += 1
                     continue
                 }
                 var msg = Segment.Message(ts: m.ts, fileDay: fileDay, editedTS: m.editedTS, json: m.json)

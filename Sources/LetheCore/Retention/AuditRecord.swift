@@ -24,6 +24,20 @@ public struct AuditDetail: Codable, Sendable {
     public var shredded: [AuditChannelShred]
     public var heldBuckets: Int
     public var damaged: [DamagedRecord]?
+    /// A `lethe forget` run: why, what, and how much per conversation.
+    public var forget: AuditForget?
+}
+
+/// What the audit keeps (sealed) of a `lethe forget` run.
+public struct AuditForget: Codable, Sendable {
+    public var reason: String
+    /// `user`, `message` or `query`, and the scope as given (a user id, a channel/ts, a query).
+    public var scope: String
+    public var target: String
+    /// Forgotten messages per conversation id.
+    public var channels: [String: Int]
+    /// The policy whose holds were checked (its digest), or nil for `--no-policy`.
+    public var policyDigest: String?
 }
 
 /// An audit entry as stored (docs/FORMAT.md §8): JSON with sorted snake_case keys.
@@ -31,6 +45,8 @@ public struct AuditDetail: Codable, Sendable {
 /// (base64). Entries of format 1 had no `detail` and held `shredded` and `held_buckets`
 /// in the clear; the upgrade to format 2 seals them.
 public struct AuditRecord: Codable, Sendable {
+    /// What the entry records: nil (entries of format 1 and 2, and shreds) or `forget`.
+    public var kind: String?
     public var seq: Int64
     public var prev: String
     public var time: String
@@ -62,6 +78,7 @@ public struct AuditEntry: Sendable {
 
 /// An entry as `lethe audit` shows it to a holder of a secret: public fields and detail together.
 public struct AuditEntryView: Encodable, Sendable {
+    public var kind: String
     public var seq: Int64
     public var time: String
     public var now: String
@@ -73,9 +90,12 @@ public struct AuditEntryView: Encodable, Sendable {
     public var shredded: [AuditChannelShred]
     public var heldBuckets: Int
     public var damaged: [DamagedRecord]
+    public var forget: AuditForget?
 
     public init?(_ e: AuditEntry) {
         guard let r = e.record else { return nil }
+        kind = r.kind ?? "shred"
+        forget = e.detail?.forget
         seq = r.seq
         time = r.time
         now = r.now

@@ -266,3 +266,45 @@ extension Keystore {
         try db.statement("UPDATE channel_keys SET wrapped = ? WHERE cno = ?").run(.blob(wrapped), .int(cno))
     }
 }
+
+extension Keystore {
+    // MARK: - Forgotten messages and rewrites (format 3)
+
+    /// The keyed tags of the forgotten messages of the conversation with this tag.
+    func forgotten(ctag: [UInt8]) throws -> Set<[UInt8]> {
+        let s = try db.statement("SELECT mtag FROM forgotten WHERE ctag = ?").query(.blob(ctag))
+        var out = Set<[UInt8]>()
+        while try s.step() { out.insert(s.blob(0)) }
+        return out
+    }
+
+    func allForgotten() throws -> [(ctag: [UInt8], mtag: [UInt8])] {
+        let s = try db.statement("SELECT ctag, mtag FROM forgotten").query()
+        var out: [([UInt8], [UInt8])] = []
+        while try s.step() { out.append((s.blob(0), s.blob(1))) }
+        return out
+    }
+
+    /// False when that message was already forgotten.
+    func insertForgotten(ctag: [UInt8], mtag: [UInt8]) throws -> Bool {
+        try db.statement("INSERT OR IGNORE INTO forgotten(ctag, mtag) VALUES (?, ?)").run(.blob(ctag), .blob(mtag))
+        return db.changes == 1
+    }
+
+    func rewriteKeys() throws -> [(ref: BucketRef, wrapped: [UInt8])] {
+        let s = try db.statement("SELECT cno, bucket, wrapped FROM rewrite_keys ORDER BY cno, bucket").query()
+        var out: [(BucketRef, [UInt8])] = []
+        while try s.step() { out.append((BucketRef(cno: s.int(0), bucket: s.int(1)), s.blob(2))) }
+        return out
+    }
+
+    func insertRewriteKey(_ ref: BucketRef, wrapped: [UInt8]) throws {
+        try db.statement("INSERT INTO rewrite_keys(cno, bucket, wrapped) VALUES (?, ?, ?)").run(.int(ref.cno), .int(ref.bucket), .blob(wrapped))
+    }
+
+    func deleteRewriteKeys() throws { try db.execute("DELETE FROM rewrite_keys") }
+
+    func deleteMeta(_ key: String) throws {
+        try db.statement("DELETE FROM meta WHERE key = ?").run(.text(key))
+    }
+}

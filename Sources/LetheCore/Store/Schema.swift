@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 2
+    static let formatVersion: Int64 = 3
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
@@ -49,6 +49,20 @@ enum Schema {
             seq INTEGER PRIMARY KEY,
             entry TEXT NOT NULL,
             hash BLOB NOT NULL);
+        """ + keystoreV3
+
+    /// Tables format 3 added (`lethe forget`): per-message tombstones, and the new keys of
+    /// buckets being rewritten. Created by `init`, and by the upgrade from format 2.
+    static let keystoreV3 = """
+        CREATE TABLE forgotten(
+            ctag BLOB NOT NULL,
+            mtag BLOB NOT NULL,
+            PRIMARY KEY (ctag, mtag)) WITHOUT ROWID;
+        CREATE TABLE rewrite_keys(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            wrapped BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket)) WITHOUT ROWID;
         """
 
     static let data = """

@@ -26,6 +26,8 @@ public struct LetheError: Error, CustomStringConvertible, Sendable {
         case noSpace
         /// The command line is wrong (missing secret, conflicting options).
         case usage
+        /// Refused because a legal hold covers what the command would delete.
+        case held
     }
 
     public var kind: Kind
@@ -69,6 +71,7 @@ public enum ExitCodes {
         (.integrity, 8, "integrity failure: tampered or corrupt record"),
         (.badInput, 9, "input export malformed or hostile"),
         (.noSpace, 10, "no space: the disk or the file size limit is full"),
+        (.held, 11, "refused: a legal hold covers what would be deleted"),
         (.usage, 64, "wrong usage (bad option, missing secret)"),
     ]
 

@@ -18,6 +18,7 @@ struct ArchiveOptions: ParsableArguments {
         for p in archive.integrityProblems {
             printWarning("keys.db was altered without the key: \(p); reading on with the authenticated values (commands that write or shred refuse; `lethe verify` lists everything)")
         }
+        for n in archive.notes { printNote(n) }
         OpenedArchive.current = archive
         return archive
     }

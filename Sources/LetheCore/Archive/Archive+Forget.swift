@@ -1,0 +1,179 @@
+import Foundation
+
+/// One bucket a forget rewrites: what stays, and the messages that go.
+struct BucketRewrite {
+    var ref: BucketRef
+    var channelID: String
+    /// The bucket's messages without the forgotten ones (empty: the bucket goes).
+    var keep: Segment
+    var forgotten: [SlackTimestamp]
+}
+
+/// What a forget leaves to do if it is interrupted, sealed in keys.db (`pending_forget`)
+/// and covered by the manifest: the touched epochs, the per-message tombstones, the audit.
+struct PendingForget: Codable {
+    /// "staged": new keys in rewrite_keys, data.db maybe not yet rewritten.
+    /// "switched": keys switched and old keys destroyed; the filters are left to rebuild.
+    var state: String
+    var rewrites: [[Int64]]
+    var epochs: [[Int64]]
+    /// (conversation tag, message tag), hex.
+    var tombstones: [[String]]
+    var record: AuditRecord
+    var detail: AuditDetail
+}
+
+/// `lethe forget` at the storage level (docs/ERASURE.md): every bucket holding a forgotten
+/// message is re-sealed without it under a **new** bucket key, and the old key is destroyed as
+/// a shred destroys keys. Four steps, each one transaction:
+/// 1. keys.db: the new keys go in `rewrite_keys`, the plan in `pending_forget`.
+/// 2. data.db: each bucket's new ciphertext replaces the old (or the row goes).
+/// 3. keys.db: the new keys replace the old ones (destroyed), per-message tombstones, the
+///    audit entry; `pending_forget` says "switched".
+/// 4. data.db: the touched epochs' filters are rebuilt without the forgotten terms; then
+///    keys.db drops `pending_forget`.
+/// Killed after 1 and before 2 commits, the forget is dropped (nothing forgotten, the
+/// command says to run it again); after 2, the next writer finishes 3 and 4.
+extension Archive {
+    /// The keyed tag of one message (conversation and normalised ts): a tombstone that names
+    /// neither the conversation nor the instant to someone without the key.
+    func messageTag(slackID: String, ts: SlackTimestamp) -> [UInt8] {
+        KDF.keyedHash(key: tagKey, context: "message", Array(slackID.utf8) + [0] + Array(Importer.identity(ts).utf8))
+    }
+
+    /// The tags of the forgotten messages of a conversation (empty before format 3).
+    func forgottenMessages(slackID: String) throws -> Set<[UInt8]> {
+        guard formatVersion >= 3 else { return [] }
+        return try keystore.forgotten(ctag: channelTag(slackID))
+    }
+
+    /// Rewrites `buckets` without their forgotten messages and destroys their old keys.
+    /// Returns the audit entry's number.
+    func rewrite(_ buckets: [BucketRewrite], audit: AuditRecord, detail: AuditDetail) throws -> Int64 {
+        precondition(mode == .write)
+        try requireIntact()
+        guard formatVersion >= 3 else { throw LetheError(.failure, "forget needs format 3") }
+        var pending = PendingForget(state: "staged", rewrites: buckets.map { [$0.ref.cno, $0.ref.bucket] },
+                                    epochs: Array(Set(buckets.map { [$0.ref.cno, $0.ref.epoch] })).sorted { $0.lexicographicallyPrecedes($1) },
+                                    tombstones: buckets.flatMap { b in
+                                        b.forgotten.map { [hex(channelTag(b.channelID)), hex(messageTag(slackID: b.channelID, ts: $0))] }
+                                    },
+                                    record: audit, detail: detail)
+        // 1. New keys, and the plan.
+        var newKeys: [BucketRef: SecretKey] = [:]
+        try writeKeystore {
+            for b in buckets where !b.keep.messages.isEmpty {
+                let key = SecretKey.random()
+                let wrapped = AEAD.wrap(key, under: try channelKey(cno: b.ref.cno),
+                                        ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, b.ref.cno, b.ref.bucket))
+                try keystore.insertRewriteKey(b.ref, wrapped: wrapped)
+                manifest.rewrites.add(integrityKey.rewriteMAC(b.ref, wrapped: wrapped))
+                newKeys[b.ref] = key
+            }
+            try storePendingForget(pending)
+        }
+        // 2. The new ciphertext.
+        try data.db.transaction {
+            for b in buckets {
+                if let key = newKeys[b.ref] {
+                    try data.putSegment(.init(ref: b.ref, messages: Int64(b.keep.messages.count), body: sealSegment(b.keep, at: b.ref, key: key)))
+                } else {
+                    try data.deleteSegment(b.ref)
+                }
+            }
+        }
+        // 3 and 4.
+        return try finishForget(pending)
+    }
+
+    /// Steps 3 and 4 of a forget whose new ciphertext is committed (also run by the next writer
+    /// after a crash). Returns the audit entry's number.
+    @discardableResult
+    func finishForget(_ p: PendingForget) throws -> Int64 {
+        var pending = p
+        var seq = pending.record.seq
+        if pending.state == "staged" {
+            let rewrites = Dictionary(try keystore.rewriteKeys().map { ($0.ref, $0.wrapped) }, uniquingKeysWith: { a, _ in a })
+            try writeKeystore {
+                for pair in pending.rewrites {
+                    let ref = BucketRef(cno: pair[0], bucket: pair[1])
+                    try keystore.deleteBucketKey(ref)  // the old key: destroyed (secure_delete; the journal is zeroed)
+                    if let wrapped = rewrites[ref] { try keystore.insertBucketKey(ref, wrapped: wrapped) }
+                }
+                try keystore.deleteRewriteKeys()
+                manifest.rewrites = RowSetDigest()
+                for t in pending.tombstones {
+                    let ctag = unhex(t[0]), mtag = unhex(t[1])
+                    if try keystore.insertForgotten(ctag: ctag, mtag: mtag) { manifest.forgotten.add(integrityKey.forgottenMAC(ctag: ctag, mtag: mtag)) }
+                }
+                var record = pending.record
+                record.time = ISO8601DateFormatter().string(from: Date())
+                seq = try appendAudit(record, detail: pending.detail).seq
+                pending.record.seq = seq
+                pending.state = "switched"
+                try storePendingForget(pending)
+            }
+        }
+        // 4. Filters without the forgotten terms; the WAL that held the old ciphertext folded away.
+        try data.db.transaction {
+            for e in pending.epochs { try rebuildFilter(FilterRef(cno: e[0], epoch: e[1])) }
+        }
+        try data.checkpointTruncate()
+        try writeKeystore {
+            try keystore.deleteMeta("pending_forget")
+            manifest.pendingForget = [UInt8](repeating: 0, count: 32)
+        }
+        return seq
+    }
+
+    /// At open for writing: a forget that a killed process left. Before its new ciphertext
+    /// committed it is dropped (returns a note saying so); after, it is finished.
+    func recoverForget() throws -> String? {
+        guard formatVersion >= 3, let blob = try keystore.meta("pending_forget") else { return nil }
+        guard let plain = try? SealedRecord.openRecord(blob, ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, 0),
+                                                       key: auditDetailKey, zstd: zstd),
+              let pending = try? JSONDecoder().decode(PendingForget.self, from: Data(plain))
+        else { throw LetheError(.integrity, "keys.db: the pending forget does not open") }
+        if pending.state == "staged", !(try forgetCiphertextCommitted(pending)) {
+            try writeKeystore {
+                try keystore.deleteRewriteKeys()
+                manifest.rewrites = RowSetDigest()
+                try keystore.deleteMeta("pending_forget")
+                manifest.pendingForget = [UInt8](repeating: 0, count: 32)
+            }
+            return "a forget was interrupted before it changed anything: nothing was forgotten; run it again"
+        }
+        try finishForget(pending)
+        return nil
+    }
+
+    /// Whether step 2 committed: the first rewritten bucket opens under its new key (or is gone).
+    private func forgetCiphertextCommitted(_ p: PendingForget) throws -> Bool {
+        let rewrites = Dictionary(try keystore.rewriteKeys().map { ($0.ref, $0.wrapped) }, uniquingKeysWith: { a, _ in a })
+        for pair in p.rewrites {
+            let ref = BucketRef(cno: pair[0], bucket: pair[1])
+            guard let row = try data.segment(ref) else { return true }  // an emptied bucket's row is gone only after step 2
+            guard let wrapped = rewrites[ref] else { continue }
+            let key = try unwrapBucketKey(wrapped, at: ref)
+            return (try? openSegment(row, key: key, label: slackID(cno: ref.cno))) != nil
+        }
+        return false
+    }
+
+    private func storePendingForget(_ p: PendingForget) throws {
+        let json = Array(try JSONEncoder().encode(p))
+        let sealed = sealRecord(json, ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, 0), key: auditDetailKey)
+        try keystore.setMeta("pending_forget", sealed)
+        manifest.pendingForget = KDF.digest(sealed)
+    }
+}
+
+private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+
+private func unhex(_ s: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var it = s.utf8.makeIterator()
+    func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
+    while let a = it.next(), let b = it.next() { out.append(nibble(a) << 4 | nibble(b)) }
+    return out
+}
