@@ -45,7 +45,6 @@ import Testing
                     let compacted = try JSONValue.parse(message.json)
                     #expect(compacted == original[i], "\(day.path) element \(i)")
                     #expect(message.ts.string == (foundation[i] as? [String: Any])?["ts"] as? String)
-                    #expect(message.user == (foundation[i] as? [String: Any])?["user"] as? String)
                     #expect(!message.json.contains(0x0A))
                 }
                 // Strings, keys and structure agree with Foundation (numbers by value, via decimal text).

@@ -97,7 +97,7 @@ func standardFiles(prefix: String = "") -> [(String, [UInt8])] {
         #expect(days.map(\.path) == ["general/2024-05-01.json", "general/2024-05-02.json"])
         let (messages, skipped) = try export.readMessages(days[0])
         #expect(messages.map(\.ts.string) == ["1714550400.000100", "1714550500.000200"])
-        #expect(messages[1].threadTS == "1714550400.000100")
+        #expect((try? JSONValue.parse(messages[1].json))?["thread_ts"]?.stringValue == "1714550400.000100")
         #expect(messages[1].editedTS == "1714550600.000000")
         #expect(String(decoding: messages[0].json, as: UTF8.self)
             == #"{"type":"message","user":"U1","text":"hi \/ there","ts":"1714550400.000100"}"#)

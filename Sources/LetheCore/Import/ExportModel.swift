@@ -119,20 +119,17 @@ public struct DayFile: Sendable, Equatable {
     }
 }
 
-/// One message of a day file: its identity, a few fields, and its whole JSON value.
+/// One message of a day file: its identity, its edit time, and its whole JSON value (the
+/// reader checks the types of `user` and `thread_ts` too, but keeps only what import uses).
 public struct RawMessage: Sendable, Equatable {
     public var ts: SlackTimestamp
-    public var threadTS: String?
-    public var user: String?
     /// `edited.ts`, when the message was edited.
     public var editedTS: String?
     /// The whole message object, compacted JSON bytes.
     public var json: [UInt8]
 
-    public init(ts: SlackTimestamp, threadTS: String?, user: String?, editedTS: String?, json: [UInt8]) {
+    public init(ts: SlackTimestamp, editedTS: String?, json: [UInt8]) {
         self.ts = ts
-        self.threadTS = threadTS
-        self.user = user
         self.editedTS = editedTS
         self.json = json
     }

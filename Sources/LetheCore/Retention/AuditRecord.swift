@@ -76,37 +76,30 @@ public struct AuditEntry: Sendable {
     public var detail: AuditDetail?
 }
 
-/// An entry as `lethe audit` shows it to a holder of a secret: public fields and detail together.
+/// An entry as `lethe audit` shows it to a holder of a secret: the record's public fields
+/// and its opened detail, in one JSON object (without the sealed blob).
 public struct AuditEntryView: Encodable, Sendable {
-    public var kind: String
-    public var seq: Int64
-    public var time: String
-    public var now: String
-    public var policyDigest: String
-    public var rules: [AuditRuleCount]
-    public var buckets: Int
-    public var messages: Int
-    public var channelsDestroyed: Int
-    public var shredded: [AuditChannelShred]
-    public var heldBuckets: Int
-    public var damaged: [DamagedRecord]
-    public var forget: AuditForget?
+    public var record: AuditRecord
+    public var detail: AuditDetail
 
     public init?(_ e: AuditEntry) {
-        guard let r = e.record else { return nil }
-        kind = r.kind ?? "shred"
-        forget = e.detail?.forget
-        seq = r.seq
-        time = r.time
-        now = r.now
-        policyDigest = r.policyDigest
-        rules = r.rules
-        buckets = r.buckets
-        messages = r.messages
-        channelsDestroyed = r.channelsDestroyed
-        shredded = e.detail?.shredded ?? r.shredded ?? []
-        heldBuckets = e.detail?.heldBuckets ?? r.heldBuckets ?? 0
-        damaged = e.detail?.damaged ?? []
+        guard var r = e.record else { return nil }
+        // Format 1 kept the detail in the clear; later entries seal it.
+        detail = e.detail ?? AuditDetail(shredded: r.shredded ?? [], heldBuckets: r.heldBuckets ?? 0, damaged: nil)
+        (r.detail, r.shredded, r.heldBuckets) = (nil, nil, nil)
+        if r.kind == nil { r.kind = "shred" }
+        record = r
+    }
+
+    enum Keys: String, CodingKey { case shredded, heldBuckets, damaged, forget }
+
+    public func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(detail.shredded, forKey: .shredded)
+        try c.encode(detail.heldBuckets, forKey: .heldBuckets)
+        try c.encode(detail.damaged ?? [], forKey: .damaged)
+        try c.encodeIfPresent(detail.forget, forKey: .forget)
     }
 }
 

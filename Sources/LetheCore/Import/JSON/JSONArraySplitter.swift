@@ -78,6 +78,7 @@ public struct JSONArraySplitter: Sendable {
 struct SplitFields {
     var isObject = false
     var ts: String?
+    /// Read to check their type (a message with a non-string one is skipped), not kept.
     var threadTS: String?
     var user: String?
     var editedTS: String?
@@ -94,7 +95,7 @@ struct SplitFields {
         guard let stamp = SlackTimestamp(tsString) else {
             return .skipped(index: index, reason: "\"ts\" is not a valid Slack timestamp")
         }
-        return .message(index: index, RawMessage(ts: stamp, threadTS: threadTS, user: user, editedTS: editedTS, json: json))
+        return .message(index: index, RawMessage(ts: stamp, editedTS: editedTS, json: json))
     }
 }
 
