@@ -77,6 +77,24 @@ import Testing
         #expect(!Harness.contains([UInt8](plainKeys), Array("GDPR request".utf8)), "the reason is sealed")
     }
 
+    @Test func includeProfileRemovesTheUserFromTheDirectoryAndKeepsThemOut() throws {
+        let a = try sample("forget-profile")
+        let r = try a.run(["forget", "--user", Self.carol, "--include-profile", "--no-policy", "--reason", "GDPR", "--json"])
+            .expectSuccess("forget with profile").decode(ForgetReport.self)
+        #expect(r.profileForgotten == true && r.messages > 0)
+        func carolInExport(_ name: String) throws -> NSDictionary? {
+            let users = try #require(try ExportTree(try exportOf(a, name)).metadata["users.json"])
+            return users.compactMap { $0 as? NSDictionary }.first { ($0["id"] as? String) == Self.carol }
+        }
+        let after = try #require(try carolInExport("forget-profile-out"), "the id stays (other messages mention it)")
+        #expect(after.allKeys.count == 1, "only the id is left: \(after)")
+        // Re-importing the export (whose users.json still has her profile) does not bring it back.
+        try a.importFixture("slack-sample")
+        #expect(try carolInExport("forget-profile-out2")?.allKeys.count == 1)
+        #expect(!(try a.run(["search", "from:@carol"]).stdout.contains("carol")), "her handle no longer resolves")
+        #expect(try a.run(["verify"]).status == 0)
+    }
+
     @Test func forgettingOneMessageByIdOrPermalinkKeepsItsThread() throws {
         let a = try sample("forget-message")
         let input = try messages(Repository.fixture("slack-sample"))

@@ -47,13 +47,51 @@ extension Archive {
         return try keystore.forgotten(ctag: channelTag(slackID))
     }
 
+    /// The tombstone of a forgotten profile: the user's tag, and this in place of a message tag.
+    static let profileMark = [UInt8](repeating: 0, count: 32)
+
+    /// Whether `lethe forget --include-profile` removed this user's profile.
+    func profileForgotten(slackID: String) throws -> Bool {
+        guard formatVersion >= 3 else { return false }
+        return try keystore.forgotten(ctag: userTag(slackID)).contains(Archive.profileMark)
+    }
+
+    /// Replaces a user's record by one holding the id alone, and keeps later imports from
+    /// bringing the profile back. (Users are sealed under the one directory key, so a copy of
+    /// data.db from before still holds the old record: see docs/ERASURE.md.)
+    func forgetProfile(slackID: String) throws {
+        try beginWrite()
+        do {
+            _ = try store(User(id: slackID, name: nil, displayName: nil, rawJSON: Array("{\"id\":\(jsonString(slackID))}".utf8)))
+            let ctag = userTag(slackID)
+            if try keystore.insertForgotten(ctag: ctag, mtag: Archive.profileMark) {
+                manifest.forgotten.add(integrityKey.forgottenMAC(ctag: ctag, mtag: Archive.profileMark))
+            }
+            try commitWrite()
+        } catch {
+            rollbackWrite()
+            throw error
+        }
+        try data.checkpointTruncate()
+    }
+
+    /// The audit entry of a forget that rewrote no bucket (a profile alone).
+    func appendForgetAudit(_ record: AuditRecord, detail: AuditDetail) throws -> Int64 {
+        try requireIntact()
+        return try writeKeystore {
+            var r = record
+            r.time = ISO8601DateFormatter().string(from: Date())
+            return try appendAudit(r, detail: detail).seq
+        }
+    }
+
     /// Rewrites `buckets` without their forgotten messages and destroys their old keys.
     /// Returns the audit entry's number.
     func rewrite(_ buckets: [BucketRewrite], audit: AuditRecord, detail: AuditDetail) throws -> Int64 {
         precondition(mode == .write)
         try requireIntact()
         guard formatVersion >= 3 else { throw LetheError(.failure, "forget needs format 3") }
-        var pending = PendingForget(state: "staged", rewrites: buckets.map { [$0.ref.cno, $0.ref.bucket] },
+        let pending = PendingForget(state: "staged", rewrites: buckets.map { [$0.ref.cno, $0.ref.bucket] },
                                     epochs: Array(Set(buckets.map { [$0.ref.cno, $0.ref.epoch] })).sorted { $0.lexicographicallyPrecedes($1) },
                                     tombstones: buckets.flatMap { b in
                                         b.forgotten.map { [hex(channelTag(b.channelID)), hex(messageTag(slackID: b.channelID, ts: $0))] }
@@ -176,4 +214,17 @@ private func unhex(_ s: String) -> [UInt8] {
     func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
     while let a = it.next(), let b = it.next() { out.append(nibble(a) << 4 | nibble(b)) }
     return out
+}
+
+private func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out + "\""
 }

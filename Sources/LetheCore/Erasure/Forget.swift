@@ -75,6 +75,8 @@ public struct ForgetReport: Codable, Sendable {
     public var channels: [Channel] = []
     public var matches: [Message]?
     public var auditSeq: Int64?
+    /// `--include-profile`: the user's name, display name and profile are (or would be) removed too.
+    public var profileForgotten: Bool?
     public var seconds = 0.0
 }
 
@@ -87,7 +89,7 @@ public struct HeldByLegalHold: Error, Sendable {
 /// them, then has the archive rewrite the buckets without them under new keys.
 public enum ForgetJob {
     public static func run(_ archive: Archive, scope: ForgetScope, policy: RetentionPolicy?, reason: String,
-                           dryRun: Bool, listMatches: Bool = false) throws -> ForgetReport {
+                           dryRun: Bool, listMatches: Bool = false, includeProfile: Bool = false) throws -> ForgetReport {
         let started = Date()
         var report = ForgetReport(scope: scope.kind, target: scope.target, dryRun: dryRun)
         let users = try archive.userDirectory()
@@ -126,15 +128,20 @@ public enum ForgetJob {
         report.bucketsRewritten = rewrites.count
         if listMatches { report.matches = listed }
         if !held.isEmpty { throw HeldByLegalHold(holds: held) }
-        if !dryRun && !rewrites.isEmpty {
+        if !dryRun && (!rewrites.isEmpty || includeProfile) {
             let record = AuditRecord(kind: "forget", seq: 0, prev: "", time: "", now: RetentionTime.iso8601(Int64(Date().timeIntervalSince1970)),
                                      policyDigest: policy?.sourceDigest ?? "", rules: [], buckets: rewrites.count, messages: report.messages,
                                      channelsDestroyed: 0)
             let detail = AuditDetail(shredded: [], heldBuckets: 0, damaged: nil,
-                                     forget: AuditForget(reason: reason, scope: scope.kind, target: scope.target,
+                                     forget: AuditForget(reason: reason, scope: includeProfile ? scope.kind + " and profile" : scope.kind, target: scope.target,
                                                          channels: Dictionary(report.channels.map { ($0.channelID, $0.messages) }, uniquingKeysWith: +),
                                                          policyDigest: policy?.sourceDigest))
-            report.auditSeq = try archive.rewrite(rewrites, audit: record, detail: detail)
+            report.auditSeq = rewrites.isEmpty ? try archive.appendForgetAudit(record, detail: detail)
+                                               : try archive.rewrite(rewrites, audit: record, detail: detail)
+        }
+        if includeProfile, case .user(let id) = scope {
+            report.profileForgotten = true
+            if !dryRun { try archive.forgetProfile(slackID: id) }
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

@@ -156,6 +156,8 @@ public final class Importer {
 
     private func importUsers(_ users: [User]) throws {
         for user in users {
+            // A profile `lethe forget --include-profile` removed stays removed.
+            if try archive.profileForgotten(slackID: user.id) { continue }
             switch try archive.store(user) {
             case .added: report.usersAdded += 1
             case .updated: report.usersUpdated += 1

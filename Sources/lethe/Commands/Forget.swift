@@ -30,6 +30,8 @@ struct Forget: ParsableCommand {
     var query: String?
     @Flag(name: .long, help: "With --message on a thread's parent: forget its replies too.")
     var withReplies = false
+    @Flag(name: .long, help: "With --user: remove their name, display name and profile from the directory too.")
+    var includeProfile = false
     @Option(name: .long, help: ArgumentHelp("The retention policy whose legal holds must not be broken.", valueName: "file"))
     var policy: String?
     @Flag(name: .long, help: "Forget without checking legal holds (recorded in the audit).")
@@ -48,6 +50,7 @@ struct Forget: ParsableCommand {
         }
         guard (policy != nil) != noPolicy else { throw ValidationError("give --policy FILE (its legal holds are respected) or --no-policy") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why") }
+        guard !includeProfile || user != nil else { throw ValidationError("--include-profile goes with --user") }
     }
 
     func scope() throws -> ForgetScope {
@@ -76,7 +79,8 @@ struct Forget: ParsableCommand {
             let archive = try archiveOptions.open(secrets, mode: dryRun ? .read : .write, command: "lethe forget")
             let report: ForgetReport
             do {
-                report = try ForgetJob.run(archive, scope: scope, policy: loaded, reason: reason, dryRun: dryRun, listMatches: listMatches)
+                report = try ForgetJob.run(archive, scope: scope, policy: loaded, reason: reason, dryRun: dryRun, listMatches: listMatches,
+                                           includeProfile: includeProfile)
             } catch let held as HeldByLegalHold {
                 let list = held.holds.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) messages)" }.joined(separator: ", ")
                 throw LetheError(.held, "legal holds cover messages this forget would remove: \(list); nothing was forgotten",
@@ -93,6 +97,7 @@ struct Forget: ParsableCommand {
             let range = days.first.map { $0.key + (days.count > 1 ? " … " + days.last!.key : "") } ?? ""
             printLine("  \(c.label) (\(c.channelID)): \(grouped(c.messages)) messages on \(days.count) day\(days.count == 1 ? "" : "s") \(range)")
         }
+        if r.profileForgotten == true { printLine(r.dryRun ? "  and their profile (name, display name, avatar)" : "  Their profile is removed from the directory too.") }
         if r.dryRun {
             printLine("Would forget \(grouped(r.messages)) messages, rewriting \(grouped(r.bucketsRewritten)) buckets. Nothing was changed.")
         } else {
