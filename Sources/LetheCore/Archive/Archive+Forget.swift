@@ -1,12 +1,13 @@
 import Foundation
 
-/// One bucket a forget rewrites: what stays, and the messages that go.
+/// One bucket a forget rewrites: the messages that go, and whether any stays. (The bucket is
+/// read again when it is rewritten, so a forget holds one bucket's plaintext at a time.)
 struct BucketRewrite {
     var ref: BucketRef
     var channelID: String
-    /// The bucket's messages without the forgotten ones (empty: the bucket goes).
-    var keep: Segment
     var forgotten: [SlackTimestamp]
+    /// False when every message of the bucket goes: then the bucket goes.
+    var keepsAny: Bool
 }
 
 /// What a forget leaves to do if it is interrupted, sealed in keys.db (`pending_forget`)
@@ -100,7 +101,7 @@ extension Archive {
         // 1. New keys, and the plan.
         var newKeys: [BucketRef: SecretKey] = [:]
         try writeKeystore {
-            for b in buckets where !b.keep.messages.isEmpty {
+            for b in buckets where b.keepsAny {
                 let key = SecretKey.random()
                 let wrapped = AEAD.wrap(key, under: try channelKey(cno: b.ref.cno),
                                         ad: Envelope.associatedData(.bucketKey, archiveID: archiveID, b.ref.cno, b.ref.bucket))
@@ -110,14 +111,17 @@ extension Archive {
             }
             try storePendingForget(pending)
         }
-        // 2. The new ciphertext.
+        // 2. The new ciphertext: each bucket read again under its old key, without the forgotten messages.
         try data.db.transaction {
             for b in buckets {
-                if let key = newKeys[b.ref] {
-                    try data.putSegment(.init(ref: b.ref, messages: Int64(b.keep.messages.count), body: sealSegment(b.keep, at: b.ref, key: key)))
-                } else {
+                guard let key = newKeys[b.ref] else {
                     try data.deleteSegment(b.ref)
+                    continue
                 }
+                guard let old = try segment(b.ref) else { continue }
+                let gone = Set(b.forgotten.map(Importer.identity))
+                let keep = Segment(messages: old.messages.filter { !gone.contains(Importer.identity($0.ts)) })
+                try data.putSegment(.init(ref: b.ref, messages: Int64(keep.messages.count), body: sealSegment(keep, at: b.ref, key: key)))
             }
         }
         // 3 and 4.

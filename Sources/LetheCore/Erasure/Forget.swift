@@ -105,11 +105,11 @@ public enum ForgetJob {
                     if case .failure(let e) = opened { archive.noteDamage(channel: c.id, bucket: ref.bucket, e) }
                     return
                 }
-                var keep: [Segment.Message] = []
+                var kept = 0
                 var gone: [SlackTimestamp] = []
                 for m in segment.messages {
                     let f = MessageFields(m)
-                    guard matches(f, in: c, scope: scope, users: users, matcher: matcher) else { keep.append(m); continue }
+                    guard matches(f, in: c, scope: scope, users: users, matcher: matcher) else { kept += 1; continue }
                     for hold in policy?.holds ?? [] where covers(hold, f, in: c) { held[hold.name, default: 0] += 1 }
                     gone.append(m.ts)
                     entry.messages += 1
@@ -120,7 +120,7 @@ public enum ForgetJob {
                                              text: SlackMarkup.render(f.text, users: users) { _ in nil }))
                     }
                 }
-                if !gone.isEmpty { rewrites.append(BucketRewrite(ref: ref, channelID: c.id, keep: Segment(messages: keep), forgotten: gone)) }
+                if !gone.isEmpty { rewrites.append(BucketRewrite(ref: ref, channelID: c.id, forgotten: gone, keepsAny: kept > 0)) }
             }
             if entry.messages > 0 { report.channels.append(entry) }
         }
