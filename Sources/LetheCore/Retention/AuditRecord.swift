@@ -24,13 +24,39 @@ public struct AuditDetail: Codable, Sendable {
     public var shredded: [AuditChannelShred]
     public var heldBuckets: Int
     public var damaged: [DamagedRecord]?
+    /// A production's selection as given (it names channels, people, words): kind `production` only.
+    public var selection: Selection.Criteria?
+}
+
+/// What a production's audit entry records in the clear: counts and the load file's digest,
+/// no names (which conversations and people were selected is sealed in the detail).
+public struct AuditProduction: Codable, Sendable, Equatable {
+    /// `rsmf` or `slack`.
+    public var format: String
+    public var conversations: Int
+    /// Files produced (the load file's rows).
+    public var files: Int
+    /// Messages the selection chose.
+    public var messages: Int
+    /// Thread parents added as context.
+    public var contextMessages: Int
+    /// SHA-256 (hex) of the load file written beside the production.
+    public var loadFileSha256: String
 }
 
 /// An audit entry as stored (docs/FORMAT.md §8): JSON with sorted snake_case keys.
 /// Everything here is readable without a secret; `detail` is the sealed `AuditDetail`
 /// (base64). Entries of format 1 had no `detail` and held `shredded` and `held_buckets`
 /// in the clear; the upgrade to format 2 seals them.
+///
+/// `kind` is absent for a shred (every entry written before productions existed) and
+/// `production` for a production (`lethe export` with a selection or `--format rsmf`); a
+/// production's entry has `policy_digest` of its `--policy` (or empty), no rules, `buckets`
+/// read, `messages` produced (context included) and `channels_destroyed` 0.
 public struct AuditRecord: Codable, Sendable {
+    public static let productionKind = "production"
+
+    public var kind: String?
     public var seq: Int64
     public var prev: String
     public var time: String
@@ -43,6 +69,11 @@ public struct AuditRecord: Codable, Sendable {
     public var detail: String?
     public var shredded: [AuditChannelShred]?
     public var heldBuckets: Int?
+    /// A production's counts (kind `production`).
+    public var production: AuditProduction?
+
+    /// "shred" or "production".
+    public var kindName: String { kind ?? "shred" }
 }
 
 /// An entry of the hash-chained audit log in the keystore.
@@ -62,6 +93,7 @@ public struct AuditEntry: Sendable {
 
 /// An entry as `lethe audit` shows it to a holder of a secret: public fields and detail together.
 public struct AuditEntryView: Encodable, Sendable {
+    public var kind: String
     public var seq: Int64
     public var time: String
     public var now: String
@@ -73,9 +105,12 @@ public struct AuditEntryView: Encodable, Sendable {
     public var shredded: [AuditChannelShred]
     public var heldBuckets: Int
     public var damaged: [DamagedRecord]
+    public var production: AuditProduction?
+    public var selection: Selection.Criteria?
 
     public init?(_ e: AuditEntry) {
         guard let r = e.record else { return nil }
+        kind = r.kindName
         seq = r.seq
         time = r.time
         now = r.now
@@ -87,6 +122,8 @@ public struct AuditEntryView: Encodable, Sendable {
         shredded = e.detail?.shredded ?? r.shredded ?? []
         heldBuckets = e.detail?.heldBuckets ?? r.heldBuckets ?? 0
         damaged = e.detail?.damaged ?? []
+        production = r.production
+        selection = e.detail?.selection
     }
 }
 
