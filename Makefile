@@ -1,7 +1,7 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
 #               init, import (twice, overlapping), stats, verify, policy check, search, retention plan and apply,
-#               forget, audit, export
+#               forget, audit, export, an RSMF production
 #   make test   install what is missing, build, run the whole test suite
 
 SWIFT ?= swift
@@ -62,7 +62,11 @@ demo: build
 	echo "== lethe stats"; \
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe export --out $(DEMO)/restored"; \
-	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"
+	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"; \
+	echo "== lethe export --format rsmf --channel general --user U05B0B7Q2XR (a production for a review platform; audited)"; \
+	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/production" --format rsmf --channel general --user U05B0B7Q2XR; \
+	head -n 3 "$(DEMO)/production/loadfile.csv"; \
+	"$$L" audit --key-file "$$LETHE_KEY" | tail -n 1
 
 clean:
 	rm -rf .build

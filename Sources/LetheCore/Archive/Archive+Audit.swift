@@ -59,6 +59,20 @@ extension Archive {
         return AuditEntry(seq: r.seq, json: json, hash: hash, record: r, detail: detail)
     }
 
+    /// Appends one production's entry in its own keystore transaction (with the manifest).
+    /// Needs an archive opened for writing (`reopenForWriting`).
+    public func recordProduction(_ counts: AuditProduction, selection: Selection.Criteria, policyDigest: String,
+                                 buckets: Int, damaged: [DamagedRecord], now: Int64) throws -> AuditEntry {
+        guard mode == .write else { throw LetheError(.failure, "internal: a production is recorded through an archive opened for writing") }
+        try requireIntact()
+        let time = ISO8601DateFormatter().string(from: Date())
+        let record = AuditRecord(kind: AuditRecord.productionKind, seq: 0, prev: "", time: time, now: RetentionTime.iso8601(now),
+                                 policyDigest: policyDigest, rules: [], buckets: buckets,
+                                 messages: counts.messages + counts.contextMessages, channelsDestroyed: 0, production: counts)
+        let detail = AuditDetail(shredded: [], heldBuckets: 0, damaged: damaged.isEmpty ? nil : damaged, selection: selection)
+        return try writeKeystore { try appendAudit(record, detail: detail) }
+    }
+
     public func auditEntries() throws -> [AuditEntry] {
         try keystore.auditRows().map { row in
             let record = Archive.decodeAudit(row.entry)

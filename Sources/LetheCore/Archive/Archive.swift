@@ -166,8 +166,33 @@ public final class Archive {
 
     /// Opens and unlocks an archive. `command` is recorded in the lock for other processes to see.
     public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0) throws -> Archive {
+        try open(at: directory, credentials: credentials, unlocked: nil, mode: mode, command: command, waitSeconds: waitSeconds)
+    }
+
+    /// Lets go of this reader's lock and opens the archive again for writing with the master
+    /// key it holds (no second unlock: no Argon2id, no prompt), waiting up to `waitSeconds` for
+    /// the exclusive lock. For a job that reads for long and writes one short transaction at
+    /// the end (a production's audit entry), so that it never holds an import up while it reads.
+    /// The reader must not be used to read after this.
+    public func reopenForWriting(command: String, waitSeconds: Double) throws -> Archive {
+        // End this connection's reads first: a statement left unreset keeps SQLite's shared
+        // lock on keys.db, and the writer's commit would wait for it.
+        keystore.db.resetAll()
+        data.db.resetAll()
+        lock.release()
+        let writer = try Archive.open(at: directory, credentials: Credentials(), unlocked: (masterKey, unlockedSlot), mode: .write,
+                                      command: command, waitSeconds: waitSeconds)
+        guard writer.archiveID == archiveID else {
+            throw LetheError(.integrity, "\(directory.path) holds another archive than the one this command read",
+                             hint: "nothing was recorded; run the command again")
+        }
+        return writer
+    }
+
+    private static func open(at directory: URL, credentials: Credentials, unlocked: (SecretKey, Int64)?, mode: Mode, command: String,
+                             waitSeconds: Double) throws -> Archive {
         let (keysPath, dataPath) = try files(of: directory)
-        guard credentials.isEmpty == false else {
+        guard unlocked != nil || credentials.isEmpty == false else {
             throw LetheError(.usage, "no secret given", hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
         }
 
@@ -176,7 +201,7 @@ public final class Archive {
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
         let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
-        let (masterKey, slotID) = try unlock(keystore, archiveID: archiveID, credentials: credentials)
+        let (masterKey, slotID) = try unlocked ?? unlock(keystore, archiveID: archiveID, credentials: credentials)
         let hasPending = try !keystore.pendingPurges().isEmpty || keystore.meta("pending_forget") != nil
         // End the read: a statement left unreset keeps a shared lock on keys.db, and a
         // process waiting for the archive lock below must not block the holder's commit.

@@ -114,6 +114,15 @@ final class ArchiveLock {
         return "held by one or more reading commands: search, export, stats, verify…"
     }
 
+    /// Lets go of the lock before the end of the process's use of the archive (see
+    /// `Archive.reopenForWriting`): a shared lock cannot become exclusive in place.
+    func release() {
+        guard acquired else { return }
+        if exclusive { _ = ftruncate(fd, 0) }
+        flock(fd, LOCK_UN)
+        acquired = false
+    }
+
     deinit {
         if acquired {
             if exclusive { _ = ftruncate(fd, 0) }  // a finished run leaves the lock file as it found it: empty

@@ -92,4 +92,16 @@ enum KDF {
         }
         return out
     }
+
+    /// SHA-256, for what others check with their own tools (`sha256sum`): a production's files.
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        Sodium.ready()
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = out.withUnsafeMutableBytes { o in
+            data.withUnsafeBytes { d in
+                crypto_hash_sha256(o.baseAddress!.assumingMemoryBound(to: UInt8.self), d.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(d.count))
+            }
+        }
+        return out
+    }
 }

@@ -80,10 +80,10 @@ public final class Exporter {
         let channels = try archive.conversations()  // a conversation that does not open is named at the end
         for c in channels { byKind[c.kind, default: []].append(c.rawJSON) }
         for kind in ConversationKind.allCases {
-            try writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
+            try Exporter.writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
         }
         let users = try archive.users().map(\.rawJSON)
-        try writeArray(users, to: out.appendingPathComponent("users.json"))
+        try Exporter.writeArray(users, to: out.appendingPathComponent("users.json"))
         report.users = users.count
         report.channels = channels.count
 
@@ -114,7 +114,7 @@ public final class Exporter {
                 var all = msgs
                 if written.contains(day) { all += try Exporter.readBack(url) } else { report.dayFiles += 1 }
                 all.sort { $0.ts < $1.ts }
-                try writeArray(all.map(\.json), to: url)
+                try Exporter.writeArray(all.map(\.json), to: url)
                 written.insert(day)
             }
             try archive.forEachSegment(cno: cno) { ref, opened in
@@ -139,7 +139,7 @@ public final class Exporter {
     }
 
     /// Writes a JSON array, one element per line, as `lethe export` lays out every file.
-    private func writeArray(_ items: [[UInt8]], to url: URL) throws {
+    static func writeArray(_ items: [[UInt8]], to url: URL) throws {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(items.reduce(4) { $0 + $1.count + 6 })
         for (i, item) in items.enumerated() {

@@ -26,6 +26,8 @@ public struct AuditDetail: Codable, Sendable {
     public var damaged: [DamagedRecord]?
     /// A `lethe forget` run: why, what, and how much per conversation.
     public var forget: AuditForget?
+    /// A production's selection as given (it names channels, people, words): kind `production` only.
+    public var selection: Selection.Criteria?
 }
 
 /// What the audit keeps (sealed) of a `lethe forget` run.
@@ -40,12 +42,35 @@ public struct AuditForget: Codable, Sendable {
     public var policyDigest: String?
 }
 
+/// What a production's audit entry records in the clear: counts and the load file's digest,
+/// no names (which conversations and people were selected is sealed in the detail).
+public struct AuditProduction: Codable, Sendable, Equatable {
+    /// `rsmf` or `slack`.
+    public var format: String
+    public var conversations: Int
+    /// Files produced (the load file's rows).
+    public var files: Int
+    /// Messages the selection chose.
+    public var messages: Int
+    /// Thread parents added as context.
+    public var contextMessages: Int
+    /// SHA-256 (hex) of the load file written beside the production.
+    public var loadFileSha256: String
+}
+
 /// An audit entry as stored (docs/FORMAT.md §8): JSON with sorted snake_case keys.
 /// Everything here is readable without a secret; `detail` is the sealed `AuditDetail`
 /// (base64). Entries of format 1 had no `detail` and held `shredded` and `held_buckets`
 /// in the clear; the upgrade to format 2 seals them.
+///
+/// `kind` is absent for a shred (every entry written before format 3), `forget` for a
+/// `lethe forget` run (docs/ERASURE.md) and `production` for a production (`lethe export` with a selection or `--format rsmf`); a
+/// production's entry has `policy_digest` of its `--policy` (or empty), no rules, `buckets`
+/// read, `messages` produced (context included) and `channels_destroyed` 0.
 public struct AuditRecord: Codable, Sendable {
-    /// What the entry records: nil (entries of format 1 and 2, and shreds) or `forget`.
+    public static let productionKind = "production"
+
+    /// What the entry records: nil (a shred), `forget` or `production`.
     public var kind: String?
     public var seq: Int64
     public var prev: String
@@ -59,6 +84,11 @@ public struct AuditRecord: Codable, Sendable {
     public var detail: String?
     public var shredded: [AuditChannelShred]?
     public var heldBuckets: Int?
+    /// A production's counts (kind `production`).
+    public var production: AuditProduction?
+
+    /// "shred", "forget" or "production".
+    public var kindName: String { kind ?? "shred" }
 }
 
 /// An entry of the hash-chained audit log in the keystore.
@@ -87,11 +117,11 @@ public struct AuditEntryView: Encodable, Sendable {
         // Format 1 kept the detail in the clear; later entries seal it.
         detail = e.detail ?? AuditDetail(shredded: r.shredded ?? [], heldBuckets: r.heldBuckets ?? 0, damaged: nil)
         (r.detail, r.shredded, r.heldBuckets) = (nil, nil, nil)
-        if r.kind == nil { r.kind = "shred" }
+        r.kind = r.kindName
         record = r
     }
 
-    enum Keys: String, CodingKey { case shredded, heldBuckets, damaged, forget }
+    enum Keys: String, CodingKey { case shredded, heldBuckets, damaged, forget, selection }
 
     public func encode(to encoder: Encoder) throws {
         try record.encode(to: encoder)
@@ -100,6 +130,7 @@ public struct AuditEntryView: Encodable, Sendable {
         try c.encode(detail.heldBuckets, forKey: .heldBuckets)
         try c.encode(detail.damaged ?? [], forKey: .damaged)
         try c.encodeIfPresent(detail.forget, forKey: .forget)
+        try c.encodeIfPresent(detail.selection, forKey: .selection)
     }
 }
 

@@ -5,8 +5,8 @@ import LetheCore
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Show the audit chain of shreds, and check it with --verify.",
-        discussion: "Each entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts. No content, no names. Which channels were shredded or held is sealed in the entry (a secret reads it); times, rules and counts are readable from keys.db without one. --verify exits 8 when any link is broken or entries were deleted.")
+        abstract: "Show the audit chain of shreds and productions, and check it with --verify.",
+        discussion: "Each shred entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts; each production entry (kind production: lethe export with a selection or --format) records when, the format, counts, the SHA-256 of its load file and the selection. No content. Which channels were shredded or held, and a production's selection, are sealed in the entry (a secret reads them); times, rules, counts and digests are readable from keys.db without one. --verify exits 8 when any link is broken or entries were deleted.")
 
     @OptionGroup var archiveOptions: ArchiveOptions
     @OptionGroup var secrets: SecretOptions
@@ -39,7 +39,7 @@ struct Audit: ParsableCommand {
                 for e in entries { printLine(try line(e)) }
                 return
             }
-            if entries.isEmpty { printLine("No shreds recorded.") }
+            if entries.isEmpty { printLine("No shreds or productions recorded.") }
             for e in entries { printLine("#\(e.seq) \(try line(e))") }
         }
     }
