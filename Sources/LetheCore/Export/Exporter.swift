@@ -29,27 +29,11 @@ public final class Exporter {
 
     public func run(to out: URL) throws -> ExportReport {
         let started = Date()
-        let fm = FileManager.default
         try Exporter.checkTarget(out)
-        // Written into a hidden sibling and renamed into place at the end: a failed export
-        // (a full disk) leaves no half export behind. Records that do not open are left
-        // out and named in `archive.damaged`: the rest is exported.
-        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).lethe-partial-\(getpid())")
-        try? fm.removeItem(at: staging)
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Records that do not open are left out and named in `archive.damaged`: the rest is exported.
         var report = ExportReport(out: out.path)
-        do {
+        try StagedFolder.write(to: out, what: "export", hint: "nothing was replaced; export into a new or empty folder") { staging in
             try write(into: staging, report: &report)
-            // rename(2) replaces only a missing path or an empty folder: a file or a folder
-            // that gained content since the check is never deleted, the export fails instead.
-            guard rename(staging.path, out.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                throw LetheError(.failure, "cannot move the export into \(out.path): \(reason)",
-                                 hint: "nothing was replaced; export into a new or empty folder")
-            }
-        } catch {
-            try? fm.removeItem(at: staging)
-            throw error
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

@@ -95,7 +95,6 @@ public final class Production {
     /// audit append waits for the exclusive lock.
     public func run(to out: URL, dryRun: Bool, waitSeconds: Double, command: String = "lethe export") throws -> ProductionReport {
         let started = Date()
-        let fm = FileManager.default
         try Exporter.checkTarget(out)
         var report = ProductionReport(out: out.path, format: format, split: format == .rsmf ? split : nil, dryRun: dryRun)
         guard !dryRun else {
@@ -103,10 +102,8 @@ public final class Production {
             report.seconds = Date().timeIntervalSince(started)
             return report
         }
-        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).lethe-partial-\(getpid())")
-        try? fm.removeItem(at: staging)
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        do {
+        try StagedFolder.write(to: out, what: "production",
+                               hint: "nothing was replaced; the audit records the attempt; produce into a new or empty folder") { staging in
             let loadFile = try produce(into: staging, report: &report, producedAt: started)
             let loadBytes = loadFile.encoded
             try Production.write(loadBytes, to: staging.appendingPathComponent(LoadFile.fileName))
@@ -130,14 +127,6 @@ public final class Production {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             try Production.write(Array(try encoder.encode(manifest)), to: staging.appendingPathComponent("manifest.json"))
-            guard rename(staging.path, out.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                throw LetheError(.failure, "cannot move the production into \(out.path): \(reason)",
-                                 hint: "nothing was replaced; the audit records the attempt as entry \(entry.seq); produce into a new or empty folder")
-            }
-        } catch {
-            try? fm.removeItem(at: staging)
-            throw error
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

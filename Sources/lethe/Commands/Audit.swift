@@ -8,15 +8,14 @@ struct Audit: ParsableCommand {
         abstract: "Show the audit chain of shreds and productions, and check it with --verify.",
         discussion: "Each shred entry records when, under which policy digest and rules, which channel ids and date ranges were shredded, and counts; each production entry (kind production: lethe export with a selection or --format) records when, the format, counts, the SHA-256 of its load file and the selection. No content. Which channels were shredded or held, and a production's selection, are sealed in the entry (a secret reads them); times, rules, counts and digests are readable from keys.db without one. --verify exits 8 when any link is broken or entries were deleted.")
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @Flag(name: .long, help: "Recompute every link of the hash chain.")
     var verify = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try reporting {
-            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe audit")
+            let archive = try access.open(mode: .read, command: "lethe audit")
             if verify {
                 let v = try archive.verifyAudit()
                 if output.json { try printJSON(v) } else if v.ok {

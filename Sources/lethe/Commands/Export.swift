@@ -17,8 +17,7 @@ struct Export: ParsableCommand {
             The output is plaintext: treat it accordingly. --out must be a new path or an empty folder. An existing file, a folder with anything in it, or a symbolic link is refused with exit 64 and left as it is: export never deletes or overwrites. The export is written into a hidden .NAME.lethe-partial-PID folder beside it and renamed into place only when complete. A production reads under the shared lock and takes the exclusive one only at the end, to append its audit entry (--wait SECONDS waits for it).
             """)
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @Option(name: .long, help: ArgumentHelp("Folder to write (must be new, or an empty folder).", valueName: "dir"))
     var out: String
     @Option(name: .long, help: ArgumentHelp("A production's format: rsmf or slack (default slack).", valueName: "format"))
@@ -61,10 +60,10 @@ struct Export: ParsableCommand {
             let selection = try Selection(channels: channel, users: user, from: from, to: to, queries: query, hold: hold,
                                           policy: policy.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }, context: !noContext)
             try Exporter.checkTarget(target)  // before the slow unlock
-            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe export")
+            let archive = try access.open(mode: .read, command: "lethe export")
             let production = Production(archive: archive, selection: selection, format: format ?? .slack, split: split ?? .day,
                                         progress: TerminalProgress())
-            let report = try production.run(to: target, dryRun: dryRun, waitSeconds: archiveOptions.wait)
+            let report = try production.run(to: target, dryRun: dryRun, waitSeconds: access.location.wait)
             if output.json { return try printJSON(report) }
             let what = "\(grouped(report.messages)) messages (and \(grouped(report.contextMessages)) thread parents as context) from \(report.conversations) conversations, \(grouped(report.days)) conversation-days"
             if report.dryRun {
@@ -77,7 +76,7 @@ struct Export: ParsableCommand {
 
     private func exportAll(_ target: URL) throws {
         try Exporter.checkTarget(target)  // before the slow unlock
-        let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe export")
+        let archive = try access.open(mode: .read, command: "lethe export")
         let report = try Exporter(archive: archive, progress: TerminalProgress()).run(to: target)
         for w in report.warnings { printWarning(w) }
         if output.json {

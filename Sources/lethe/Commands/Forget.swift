@@ -20,8 +20,7 @@ struct Forget: ParsableCommand {
               lethe forget --query 'AKIA in:#deploys' --policy policy.yml --reason "leaked AWS key"
             """)
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @Option(name: .long, help: ArgumentHelp("Forget every message this Slack user (or bot id, or bot username) wrote.", valueName: "id"))
     var user: String?
     @Option(name: .long, help: ArgumentHelp("Forget one message: CHANNEL/TS or a Slack permalink.", valueName: "message"))
@@ -66,7 +65,7 @@ struct Forget: ParsableCommand {
             let listMatches = query != nil && dryRun
             if !dryRun && !yes && isatty(STDIN_FILENO) == 1 {
                 // What would go first, then the question.
-                let preview = try archiveOptions.open(secrets, mode: .read, command: "lethe forget --dry-run")
+                let preview = try access.open(mode: .read, command: "lethe forget --dry-run")
                 let r = try ForgetJob.run(preview, scope: scope, policy: loaded, reason: reason, dryRun: true)
                 OpenedArchive.current = nil
                 show(r)
@@ -76,7 +75,7 @@ struct Forget: ParsableCommand {
                     return
                 }
             }
-            let archive = try archiveOptions.open(secrets, mode: dryRun ? .read : .write, command: "lethe forget")
+            let archive = try access.open(mode: dryRun ? .read : .write, command: "lethe forget")
             let report: ForgetReport
             do {
                 report = try ForgetJob.run(archive, scope: scope, policy: loaded, reason: reason, dryRun: dryRun, listMatches: listMatches,

@@ -16,8 +16,7 @@ struct Import: ParsableCommand {
             An import is one transaction: when it fails or is killed, the archive is exactly as it was, and it can simply be run again.
             """)
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @Flag(name: .long, help: "Fail on the first malformed record instead of skipping it.")
     var strict = false
     @Option(name: .long, help: ArgumentHelp("Refuse an export file bigger than this uncompressed (default 512M).", valueName: "size"))
@@ -45,7 +44,7 @@ struct Import: ParsableCommand {
                 guard maxRatio > 0 else { throw LetheError(.usage, "--max-ratio must be at least 1") }
                 options.limits.maxCompressionRatio = maxRatio
             }
-            let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe import")
+            let archive = try access.open(mode: .write, command: "lethe import")
             let progress = TerminalProgress()
             let report = try Importer(archive: archive, options: options, progress: progress)
                 .run(paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })

@@ -13,13 +13,12 @@ struct Key: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the key slots.")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try reporting {
-                let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe key list")
+                let archive = try access.open(mode: .read, command: "lethe key list")
                 let slots = try archive.keySlots()
                 if output.json { try printJSON(slots); return }
                 for s in slots {
@@ -72,14 +71,13 @@ struct Key: ParsableCommand {
 
     struct AddPassphrase: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add-passphrase", abstract: "Add a passphrase slot.")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @OptionGroup var newSecret: NewSecret
 
         func run() throws {
             try reporting {
                 let (pass, profile) = try newSecret.read()
-                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-passphrase")
+                let archive = try access.open(mode: .write, command: "lethe key add-passphrase")
                 let id = try archive.addPassphraseSlot(pass, profile: profile)
                 printLine("Added passphrase slot \(id).")
             }
@@ -88,14 +86,13 @@ struct Key: ParsableCommand {
 
     struct AddKeyFile: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add-keyfile", abstract: "Add a key-file slot (the key file is made if missing).")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @Argument(help: ArgumentHelp("The key file to make or use.", valueName: "file"))
         var file: String
 
         func run() throws {
             try reporting {
-                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key add-keyfile")
+                let archive = try access.open(mode: .write, command: "lethe key add-keyfile")
                 let url = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
                 let exists = FileManager.default.fileExists(atPath: url.path)
                 let key = exists ? try SecretReader.loadKeyFile(url) : try KeyFile.create(at: url)
@@ -111,13 +108,12 @@ struct Key: ParsableCommand {
 
     struct ChangePassphrase: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "change-passphrase", abstract: "Replace the passphrase that opens the archive.")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @OptionGroup var newSecret: NewSecret
 
         func run() throws {
             try reporting {
-                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key change-passphrase")
+                let archive = try access.open(mode: .write, command: "lethe key change-passphrase")
                 let (pass, profile) = try newSecret.read()
                 try archive.changePassphrase(to: pass, profile: profile)
                 printLine("Passphrase changed. The old one no longer opens this keys.db (older copies of keys.db still accept it).")
@@ -127,14 +123,13 @@ struct Key: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key slot (never the last one).")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @Argument(help: "The slot id (see `lethe key list`).")
         var slot: Int64
 
         func run() throws {
             try reporting {
-                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe key remove")
+                let archive = try access.open(mode: .write, command: "lethe key remove")
                 try archive.removeSlot(slot)
                 printLine("Removed slot \(slot).")
             }

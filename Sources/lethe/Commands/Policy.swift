@@ -18,8 +18,7 @@ struct Policy: ParsableCommand {
 
         @Argument(help: ArgumentHelp("The policy file (YAML).", valueName: "file"))
         var file: String
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @Option(name: .long, help: ArgumentHelp("Evaluate durations as of this UTC time (default: now).", valueName: "time"))
         var now: String?
         @OptionGroup var output: OutputOptions
@@ -43,9 +42,9 @@ struct Policy: ParsableCommand {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: file))
                 let rules = policy.allRules.map { RuleLine(name: $0.name, keep: $0.keep.description) }
                 var channels: [RetentionJob.Governance]?
-                if (archiveOptions.archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"]) != nil {
+                if (access.location.archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"]) != nil {
                     let instant = try Retention.Common.parse(now)
-                    let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe policy check")
+                    let archive = try access.open(mode: .read, command: "lethe policy check")
                     channels = try RetentionJob.governance(archive, policy: policy, now: instant)
                 }
                 if output.json {

@@ -32,8 +32,7 @@ struct Retention: ParsableCommand {
 
     struct Plan: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what `apply` would shred; change nothing.")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @OptionGroup var common: Common
         @OptionGroup var output: OutputOptions
 
@@ -41,7 +40,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe retention plan")
+                let archive = try access.open(mode: .read, command: "lethe retention plan")
                 let plan = try RetentionJob.plan(archive: archive, policy: policy, now: now)
                 if output.json { try printJSON(plan) } else { printLine(plan.render()) }
             }
@@ -50,8 +49,7 @@ struct Retention: ParsableCommand {
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "apply", abstract: "Shred what the policy says is expired. Irreversible.")
-        @OptionGroup var archiveOptions: ArchiveOptions
-        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var access: ArchiveAccess
         @OptionGroup var common: Common
         @OptionGroup var output: OutputOptions
 
@@ -64,7 +62,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try archiveOptions.open(secrets, mode: .write, command: "lethe retention apply")
+                let archive = try access.open(mode: .write, command: "lethe retention apply")
                 let (plan, result) = try RetentionJob.apply(archive: archive, policy: policy, now: now)
                 if output.json {
                     try printJSON(Report(plan: plan, result: result))

@@ -17,8 +17,7 @@ struct Search: ParsableCommand {
               lethe search '"exact phrase" -draft' --limit 20
             """)
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @Argument(help: "The query.")
     var query: String
     @Option(name: .long, help: "At most this many results (default 50).")
@@ -56,7 +55,7 @@ struct Search: ParsableCommand {
             guard limit > 0 else { throw LetheError(.usage, "--limit must be at least 1") }
             let sortOrder = sort
             let q = try QueryParser.parse(query)  // syntax errors before any secret is asked for
-            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe search")
+            let archive = try access.open(mode: .read, command: "lethe search")
             let engine = try SearchEngine(archive: archive)
             let (hits, searchStats) = try engine.search(q, options: SearchOptions(limit: limit, sort: sortOrder, context: max(0, context)))
             if stats {

@@ -5,13 +5,12 @@ import LetheCore
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show what the archive holds and how big it is.")
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try reporting {
-            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe stats")
+            let archive = try access.open(mode: .read, command: "lethe stats")
             let s = try ArchiveStats.compute(archive)
             if output.json {
                 try printJSON(s)

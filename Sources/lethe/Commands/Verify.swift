@@ -8,13 +8,12 @@ struct Verify: ParsableCommand {
         abstract: "Check that every record authenticates and decodes.",
         discussion: "Exits 0 when all is well, 8 when any record fails, naming its channel and bucket.")
 
-    @OptionGroup var archiveOptions: ArchiveOptions
-    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var access: ArchiveAccess
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try reporting {
-            let archive = try archiveOptions.open(secrets, mode: .read, command: "lethe verify")
+            let archive = try access.open(mode: .read, command: "lethe verify")
             let report = try Verifier(archive: archive, progress: TerminalProgress()).run()
             if output.json {
                 try printJSON(report)

@@ -52,6 +52,17 @@ struct ArchiveOptions: ParsableArguments {
     }
 }
 
+/// Which archive, and the secret that opens it: what every command that reads or writes an
+/// existing archive takes.
+struct ArchiveAccess: ParsableArguments {
+    @OptionGroup var location: ArchiveOptions
+    @OptionGroup var secrets: SecretOptions
+
+    func open(mode: Archive.Mode, command: String) throws -> Archive {
+        try location.open(secrets, mode: mode, command: command)
+    }
+}
+
 /// Where the secret comes from. Never an argument value itself.
 struct SecretOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (first line). Else $LETHE_PASSPHRASE, else a prompt.", valueName: "file"))
