@@ -17,6 +17,8 @@ final class DayFilePrefetcher: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private var cancelled = false
     private var next = 0
+    /// Signalled when the reader thread has returned.
+    private let finished = DispatchSemaphore(value: 0)
 
     init(export: SlackExport, days: [DayFile], depth: Int = 8) {
         self.export = export
@@ -28,6 +30,7 @@ final class DayFilePrefetcher: @unchecked Sendable {
     }
 
     private func produce() {
+        defer { finished.signal() }
         for (i, day) in days.enumerated() {
             slots.wait()
             lock.lock()
@@ -56,11 +59,16 @@ final class DayFilePrefetcher: @unchecked Sendable {
         return try r.get()
     }
 
-    /// Stops the reader thread (after an error on the importing side).
+    /// Stops the reader thread and waits for it to return (it finishes the file it is
+    /// reading, at most one): the process must not exit, or the export close, under it.
     func cancel() {
         lock.lock()
+        let already = cancelled
         cancelled = true
         lock.unlock()
+        guard !already else { return }
         slots.signal()
+        finished.wait()
+        finished.signal()  // a later cancel() returns at once
     }
 }
