@@ -152,6 +152,20 @@ public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(file): \(reason)" }
 }
 
+/// A file of an export that Lethe did not import, with why (`files_unread` in the import report).
+public struct UnreadFile: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// Path inside the export (zip entry or relative file path).
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
+
 /// Limits that protect against hostile exports. Every one is configurable.
 public struct ImportLimits: Sendable {
     /// Largest uncompressed size of a single file in the export.

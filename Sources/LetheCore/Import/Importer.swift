@@ -44,6 +44,11 @@ public struct ImportReport: Codable, Sendable {
     public var bucketsWritten = 0
     public var seconds = 0.0
     public var warnings: [String] = []
+    /// About the export's shape, not something skipped (an optional file absent, a
+    /// conversation inferred from its folder): `--strict` does not fail on these.
+    public var notes: [String] = []
+    /// Every file of the exports that was not imported, with why; `--strict` fails on any.
+    public var filesUnread: [UnreadFile] = []
 
     public init() {}
 
@@ -88,6 +93,10 @@ public final class Importer {
                 let export = try SlackExport.open(url, limits: options.limits)
                 report.sources.append(url.path)
                 for w in export.warnings { try warn(w) }
+                if options.strict, let first = export.unread.first {
+                    throw LetheError(.badInput, "\(export.unread.count) file(s) of the export are not imported, e.g. \(first)", hint: "drop --strict to import the rest and list them in files_unread")
+                }
+                report.filesUnread += export.unread
                 try importOne(export, name: name)
             } catch let error as LetheError where error.kind == .badInput {
                 throw error.within(name)  // which export, when several are imported
@@ -106,7 +115,11 @@ public final class Importer {
 
     private func warn(_ w: ImportWarning) throws {
         if options.strict && !w.isNote { throw LetheError(.badInput, w.description, hint: "drop --strict to skip such records with a warning") }
-        if report.warnings.count < 1000 { report.warnings.append(w.description) }
+        if w.isNote {
+            if report.notes.count < 1000 { report.notes.append(w.description) }
+        } else if report.warnings.count < 1000 {
+            report.warnings.append(w.description)
+        }
     }
 
     // MARK: - Transactions

@@ -9,6 +9,8 @@ struct Import: ParsableCommand {
         discussion: """
             Re-importing an overlapping or later export adds what is new, updates what was edited, duplicates nothing, and never brings back a bucket retention shredded (those messages are counted as skipped_shredded).
 
+            Every file of an export is imported or listed as not imported, with why (files_unread in --json: canvases, lists, integration logs … are not archived yet); --strict fails on any. An export without channels.json is imported with its folders taken as public channels (a note names each).
+
             Malformed records (a message without ts, a field of the wrong type) are skipped with a warning naming the file, and counted; --strict fails instead. A file that is not JSON, nests too deep, or breaks a size limit fails the import. Zip entries that would escape the export (.., absolute paths, symlinks) and duplicate entries are skipped with a warning.
 
             A channel whose name cannot be a folder (.., a path, a NUL, users.json, a case-only twin of another, over 200 bytes) keeps all its messages and is exported to a safe folder name instead; the warning names the channel id and that folder.
@@ -17,7 +19,7 @@ struct Import: ParsableCommand {
             """)
 
     @OptionGroup var access: ArchiveAccess
-    @Flag(name: .long, help: "Fail on the first malformed record instead of skipping it.")
+    @Flag(name: .long, help: "Fail on the first malformed record, or any file not imported, instead of skipping it.")
     var strict = false
     @Option(name: .long, help: ArgumentHelp("Refuse an export file bigger than this uncompressed (default 512M).", valueName: "size"))
     var maxFileSize: String?
@@ -58,6 +60,13 @@ struct Import: ParsableCommand {
             if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
             if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }
             printLine("  \(report.channels) conversations (\(report.channelsAdded) new), \(report.usersAdded) new users, \(grouped(report.dayFiles)) day files, \(grouped(report.bucketsWritten)) buckets written")
+            if !report.filesUnread.isEmpty {
+                printLine("  \(grouped(report.filesUnread.count)) file(s) not imported:")
+                for f in report.filesUnread.prefix(20) { printLine("    \(f.path): \(f.reason)") }
+                if report.filesUnread.count > 20 { printLine("    … and \(report.filesUnread.count - 20) more (see --json)") }
+            }
+            for n in report.notes.prefix(20) { printNote(n) }
+            if report.notes.count > 20 { printNote("… and \(report.notes.count - 20) more (see --json)") }
             for w in report.warnings.prefix(20) { printWarning(w) }
             if report.warnings.count > 20 { printWarning("… and \(report.warnings.count - 20) more (see --json)") }
         }

@@ -108,6 +108,13 @@ public final class DirectorySource: ExportSource, @unchecked Sendable {
     }
 }
 
+extension DirectorySource {
+    public func head(_ path: String, count: Int) -> [UInt8]? {
+        guard case .file(let clean) = ExportPath.classify(path), clean == path else { return nil }
+        return SlackdumpShape.head(ofFile: root.path + "/" + path, count: count)
+    }
+}
+
 @inline(__always)
 private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
     read(fd, buffer, count)

@@ -14,6 +14,8 @@ public protocol ExportSource: AnyObject, Sendable {
     var listingWarnings: [ImportWarning] { get }
     /// The whole entry, refusing more than `maxBytes` (and the source's overall limits).
     func read(_ path: String, maxBytes: Int) throws -> [UInt8]
+    /// The first `count` bytes of an entry, or nil when it cannot be read (for recognising formats).
+    func head(_ path: String, count: Int) -> [UInt8]?
 }
 
 /// Path hygiene shared by the sources.
@@ -39,5 +41,12 @@ enum ExportPath {
         if parts.contains("__MACOSX") || last == ".DS_Store" || last.hasPrefix("._") { return .ignore }
         if name.utf8.contains(0) { return .refuse("NUL in entry name") }
         return .file(parts.joined(separator: "/"))
+    }
+}
+
+extension ExportSource {
+    /// By default the whole entry is read (bounded by the source's limits) and cut.
+    public func head(_ path: String, count: Int) -> [UInt8]? {
+        (try? read(path, maxBytes: Int.max)).map { Array($0.prefix(count)) }
     }
 }

@@ -24,6 +24,8 @@ public final class SlackExport: @unchecked Sendable {
     private let sourceFolders: [String: [String]]
     private let lock = NSLock()
     private var collectedWarnings: [ImportWarning]
+    /// Every file of the export that is not imported, with why (sorted by path).
+    public let unread: [UnreadFile]
 
     /// Everything skipped so far (append-only).
     public var warnings: [ImportWarning] {
@@ -38,6 +40,9 @@ public final class SlackExport: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw LetheError(.badInput, "\(url.lastPathComponent): no such file or folder")
         }
+        if !isDirectory.boolValue, SlackdumpShape.head(ofFile: url.path, count: 16) == SlackdumpShape.sqliteMagic {
+            throw SlackdumpShape.database.refusal(url.lastPathComponent)
+        }
         let source: any ExportSource = isDirectory.boolValue
             ? try DirectorySource(url, limits: limits)
             : try ZipSource(url, limits: limits)
@@ -49,6 +54,10 @@ public final class SlackExport: @unchecked Sendable {
         self.limits = limits
         var warnings = source.listingWarnings
 
+        // slackdump's own formats hold no day files: refused by their shape, in one line.
+        if !source.entries.contains(where: SlackExport.isDayFilePath), let shape = SlackdumpShape.detect(source, limits: limits) {
+            throw shape.refusal(source.displayName)
+        }
         let prefix = try SlackExport.findRoot(source.entries, displayName: source.displayName, warnings: &warnings)
         rootPrefix = prefix
         // Entries under the root, relative to it.
@@ -117,9 +126,6 @@ public final class SlackExport: @unchecked Sendable {
                 kind: c.kind, id: c.id, name: c.kind == .dm ? nil : c.name, folder: safe,
                 isArchived: SlackExport.lenientBool(c.value["is_archived"]) ?? false, rawJSON: c.rawJSON))
         }
-        sourceFolders = sources
-        let readFolders = Set(sources.values.joined())
-        self.conversations = conversations
 
         // Users.
         var users: [User] = []
@@ -156,6 +162,7 @@ public final class SlackExport: @unchecked Sendable {
 
         // Day files: <folder>/<YYYY-MM-DD>.json directly under the root.
         var days: [String: [DayFile]] = [:]
+        var notDays: [String] = []
         for path in relative {
             let parts = path.split(separator: "/")
             guard parts.count == 2, parts[1].hasSuffix(".json") else { continue }
@@ -165,17 +172,117 @@ public final class SlackExport: @unchecked Sendable {
                 if parts[1].prefix(5).allSatisfy({ $0.isASCII && $0.isNumber || $0 == "-" }) && parts[1].first?.isNumber == true {
                     warnings.append(ImportWarning(file: path, reason: "name is not a valid day (YYYY-MM-DD.json), skipped"))
                 }
+                notDays.append(path)
                 continue
             }
             days[String(parts[0]), default: []].append(DayFile(path: path, date: date))
         }
         for key in days.keys { days[key]?.sort { $0.date < $1.date } }
-        for folder in days.keys.sorted() where !readFolders.contains(folder) {
+        var readFolders = Set(sources.values.joined())
+
+        // No channels.json: each folder of day files no other metadata file names is taken to
+        // be a public channel of that name (file conversations, FC_…, are not: see unread).
+        if !present.contains("channels.json") {
+            for folder in days.keys.sorted() where !readFolders.contains(folder) && !folder.hasPrefix("FC_") {
+                // A DM's folder is its id (D…): without dms.json it is still that DM.
+                let isDM = !present.contains("dms.json") && !ids.contains(folder) && SlackExport.looksLikeDMID(folder)
+                let (id, fromMessages) = isDM ? (folder, true)
+                    : SlackExport.inferredID(folder: folder, days: days[folder] ?? [], source: source, prefix: prefix, limits: limits, taken: ids)
+                ids.insert(id)
+                let (safe, _) = FolderName.assign(folder, id: id, taken: &taken)
+                var members: [(String, JSONValue)] = [("id", .string(id))]
+                if !isDM { members.append(("name", .string(folder))) }
+                members.append(("lethe_inferred", .bool(true)))
+                conversations.append(Conversation(kind: isDM ? .dm : .publicChannel, id: id, name: isDM ? nil : folder, folder: safe,
+                                                  isArchived: false, rawJSON: JSONValue.object(members).encoded()))
+                sources[id] = [folder]
+                readFolders.insert(folder)
+                let what = isDM ? "the DM \(id) (its folder is its id)"
+                    : "the public channel #\(folder), id \(id) " + (fromMessages ? "(the \"channel\" of its messages)" : "(derived from the folder name; see docs/FORMAT.md)")
+                warnings.append(ImportWarning(file: folder + "/", reason: "no channels.json: imported as \(what), recorded as inferred", isNote: true))
+            }
+        }
+        for folder in days.keys.sorted() where !readFolders.contains(folder) && !folder.hasPrefix("FC_") {
             let n = days[folder]?.count ?? 0
             warnings.append(ImportWarning(file: folder + "/", reason: "folder not listed in any metadata file; its \(n) day file(s) are skipped"))
         }
+        sourceFolders = sources
+        self.conversations = conversations
         dayFilesByFolder = days
         collectedWarnings = warnings
+
+        // Coverage: every file is read, or listed here with why.
+        let readMetadata: Set<String> = Set(ConversationKind.allCases.map(\.metadataFile)).union(usersFile.map { [$0] } ?? [])
+        var unread: [UnreadFile] = []
+        for path in source.entries where !path.hasPrefix(prefix) {
+            unread.append(UnreadFile(path: path, reason: "outside the export read (\(prefix.isEmpty ? "its top folder" : prefix)): one export is read per import"))
+        }
+        let notDaySet = Set(notDays)
+        for path in relative {
+            let parts = path.split(separator: "/").map(String.init)
+            let reason: String?
+            if parts.count == 1 {
+                reason = readMetadata.contains(path) ? nil : SlackExport.knownUnread[path] ?? "not part of a Slack export"
+            } else if parts[0] == "teams" {
+                reason = "an Enterprise Grid workspace (teams/…): not archived yet"
+            } else if parts[0].hasPrefix("FC_") {
+                reason = "a file conversation (FC_… folder): not archived yet"
+            } else if parts.count == 2, !notDaySet.contains(path), parts[1].hasSuffix(".json") {
+                reason = readFolders.contains(parts[0]) ? nil : "its folder is not listed in any metadata file"
+            } else if parts.count == 2, parts[1] == "canvas_in_the_conversation.json" {
+                reason = "a channel canvas: canvases are not archived yet"
+            } else if parts.count == 2, parts[1].hasSuffix(".json") {
+                reason = "not a day file (the name is not YYYY-MM-DD.json)"
+            } else {
+                reason = "not part of a Slack export (attachments and other files are not archived)"
+            }
+            if let reason { unread.append(UnreadFile(path: prefix + path, reason: reason)) }
+        }
+        self.unread = unread.sorted { $0.path < $1.path }
+    }
+
+    /// Files of Slack's exports that Lethe knows and does not read yet (docs/FORMAT.md lists them all).
+    static let knownUnread: [String: String] = [
+        "integration_logs.json": "integration logs are not archived yet",
+        "canvases.json": "canvases are not archived yet",
+        "lists.json": "lists are not archived yet",
+        "huddle_transcripts.json": "huddle transcripts are not archived yet",
+        "file_conversations.json": "file conversations are not archived yet",
+        "org_users.json": "Enterprise Grid org-wide users are not archived yet (users.json is read)",
+    ]
+
+    /// `D` and at least 8 uppercase letters or digits: how Slack names a DM, and its folder.
+    static func looksLikeDMID(_ s: String) -> Bool {
+        s.count >= 9 && s.count <= 32 && s.first == "D" && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+
+    /// `folder/YYYY-MM-DD.json` at any depth.
+    static func isDayFilePath(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2, let last = parts.last, last.hasSuffix(".json") else { return false }
+        return CivilDate(iso: String(last.dropLast(5))) != nil
+    }
+
+    /// The id of a conversation known only by its folder: the `channel` its messages carry
+    /// (the first day file is looked at), else `C` + the first 10 hex digits of the SHA-256
+    /// of the folder name, uppercase (stable across imports). Never one already taken.
+    static func inferredID(folder: String, days: [DayFile], source: any ExportSource, prefix: String, limits: ImportLimits, taken: Set<String>) -> (String, fromMessages: Bool) {
+        if let first = days.first, let bytes = try? source.read(prefix + first.path, maxBytes: limits.maxFileBytes),
+           let (messages, _) = try? JSONArraySplitter(limits: limits).split(bytes) {
+            for m in messages.prefix(100) {
+                if let id = (try? JSONValue.parse(m.json, limits: limits))?["channel"]?.stringValue,
+                   id.count >= 2, id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }), !taken.contains(id) {
+                    return (id, true)
+                }
+            }
+        }
+        var salt = ""
+        while true {
+            let hex = KDF.sha256(Array((folder + salt).utf8)).prefix(5).map { String(format: "%02X", $0) }.joined()
+            let id = "C" + hex
+            if !taken.contains(id) { return (id, false) }
+            salt += "\u{0}"
+        }
     }
 
     /// The day files of a conversation, sorted by date (empty if its folder is absent).
@@ -217,7 +324,8 @@ public final class SlackExport: @unchecked Sendable {
     }
 
     /// The shallowest folder holding `channels.json`, else `users.json` /
-    /// `org_users.json` / `dms.json`; returned as a prefix (`""` or `"a/b/"`).
+    /// `org_users.json` / `dms.json`, else folders of day files; returned as a
+    /// prefix (`""` or `"a/b/"`).
     static func findRoot(_ entries: [String], displayName: String, warnings: inout [ImportWarning]) throws -> String {
         for markers in [["channels.json"], ["users.json", "org_users.json", "dms.json"]] {
             var best: [String] = []
@@ -240,6 +348,12 @@ public final class SlackExport: @unchecked Sendable {
             }
             return best[0]
         }
-        throw LetheError(.badInput, "\(displayName): not a Slack export (no channels.json, users.json, org_users.json or dms.json found)")
+        // No metadata at all: the shallowest folder whose folders hold day files.
+        let dayRoots = entries.filter(isDayFilePath).map { $0.split(separator: "/").dropLast(2).map { $0 + "/" }.joined() }
+        if let root = dayRoots.min(by: { ($0.count(where: { $0 == "/" }), $0) < ($1.count(where: { $0 == "/" }), $1) }) {
+            warnings.append(ImportWarning(file: root.isEmpty ? "." : root, reason: "no metadata files (channels.json, users.json …): the conversations are taken from the folders", isNote: true))
+            return root
+        }
+        throw LetheError(.badInput, "\(displayName): not a Slack export (no channels.json, users.json, org_users.json or dms.json found, and no folders of day files)")
     }
 }
