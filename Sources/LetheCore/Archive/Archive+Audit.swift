@@ -47,7 +47,7 @@ extension Archive {
         let (prevSeq, prevHash) = try keystore.lastAudit()
         var r = record
         r.seq = prevSeq + 1
-        r.prev = prevHash.map { String(format: "%02x", $0) }.joined()
+        r.prev = prevHash.hexString
         r.detail = try sealAuditDetail(detail, seq: r.seq)
         r.shredded = nil
         r.heldBuckets = nil

@@ -18,8 +18,8 @@ struct PendingForget: Codable {
     var state: String
     var rewrites: [[Int64]]
     var epochs: [[Int64]]
-    /// (conversation tag, message tag), hex.
-    var tombstones: [[String]]
+    /// (conversation tag, message tag).
+    var tombstones: [[Data]]
     var record: AuditRecord
     var detail: AuditDetail
 }
@@ -63,7 +63,9 @@ extension Archive {
     func forgetProfile(slackID: String) throws {
         try beginWrite()
         do {
-            _ = try store(User(id: slackID, name: nil, displayName: nil, rawJSON: Array("{\"id\":\(jsonString(slackID))}".utf8)))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .withoutEscapingSlashes
+            _ = try store(User(id: slackID, name: nil, displayName: nil, rawJSON: Array(try encoder.encode(["id": slackID]))))
             let ctag = userTag(slackID)
             if try keystore.insertForgotten(ctag: ctag, mtag: Archive.profileMark) {
                 manifest.forgotten.add(integrityKey.forgottenMAC(ctag: ctag, mtag: Archive.profileMark))
@@ -95,7 +97,7 @@ extension Archive {
         let pending = PendingForget(state: "staged", rewrites: buckets.map { [$0.ref.cno, $0.ref.bucket] },
                                     epochs: Array(Set(buckets.map { [$0.ref.cno, $0.ref.epoch] })).sorted { $0.lexicographicallyPrecedes($1) },
                                     tombstones: buckets.flatMap { b in
-                                        b.forgotten.map { [hex(channelTag(b.channelID)), hex(messageTag(slackID: b.channelID, ts: $0))] }
+                                        b.forgotten.map { [Data(channelTag(b.channelID)), Data(messageTag(slackID: b.channelID, ts: $0))] }
                                     },
                                     record: audit, detail: detail)
         // 1. New keys, and the plan.
@@ -145,7 +147,7 @@ extension Archive {
                 try keystore.deleteRewriteKeys()
                 manifest.rewrites = RowSetDigest()
                 for t in pending.tombstones {
-                    let ctag = unhex(t[0]), mtag = unhex(t[1])
+                    let ctag = [UInt8](t[0]), mtag = [UInt8](t[1])
                     if try keystore.insertForgotten(ctag: ctag, mtag: mtag) { manifest.forgotten.add(integrityKey.forgottenMAC(ctag: ctag, mtag: mtag)) }
                 }
                 var record = pending.record
@@ -208,27 +210,4 @@ extension Archive {
         try keystore.setMeta("pending_forget", sealed)
         manifest.pendingForget = KDF.digest(sealed)
     }
-}
-
-private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
-
-private func unhex(_ s: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var it = s.utf8.makeIterator()
-    func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
-    while let a = it.next(), let b = it.next() { out.append(nibble(a) << 4 | nibble(b)) }
-    return out
-}
-
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
 }

@@ -96,9 +96,10 @@ extension Archive {
             // nothing reads an empty one; it is never stored.
             let missing = try keystore.meta("manifest") == nil
             integrityProblems = [missing ? "the manifest is missing (every format-\(formatVersion) keystore has one)" : "the manifest does not authenticate"]
+            let last = try keystore.lastAudit()
             manifest = Manifest(formatVersion: formatVersion, scheme: scheme, createdAt: 0, nextChannelNumber: try keystore.nextChannelNumber(),
                                 tombstones: try tombstoneDigest(), pendingPurges: try pendingPurgeDigest(),
-                                auditSeq: try keystore.lastAudit().seq, auditHead: try keystore.lastAudit().hash,
+                                auditSeq: last.seq, auditHead: last.hash,
                                 forgotten: try forgottenDigest(), rewrites: try rewriteDigest(), pendingForget: try pendingForgetHash())
             return
         }

@@ -45,7 +45,7 @@ public final class Archive {
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
 
-    public var archiveIDHex: String { archiveID.map { String(format: "%02x", $0) }.joined() }
+    public var archiveIDHex: String { archiveID.hexString }
 
     private init(directory: URL, mode: Mode, scheme: BucketScheme, formatVersion: Int64, archiveID: [UInt8], keystore: Keystore, data: DataStore,
                  masterKey: SecretKey, lock: ArchiveLock) throws {

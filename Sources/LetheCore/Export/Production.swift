@@ -107,7 +107,7 @@ public final class Production {
             let loadFile = try produce(into: staging, report: &report, producedAt: started)
             let loadBytes = loadFile.encoded
             try Production.write(loadBytes, to: staging.appendingPathComponent(LoadFile.fileName))
-            let digest = LoadFile.hex(KDF.sha256(loadBytes))
+            let digest = KDF.sha256(loadBytes).hexString
             report.loadFileSha256 = digest
 
             let writer = try archive.reopenForWriting(command: command + " (recording the production)", waitSeconds: waitSeconds)

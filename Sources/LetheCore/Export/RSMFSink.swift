@@ -127,6 +127,6 @@ final class RSMFSink: ProductionSink {
         try Production.write(written.bytes, to: out.appendingPathComponent(name))
         bytes += Int64(written.bytes.count)
         loadFile.append(LoadFile.Row(file: name, conversationID: c.id, conversation: label, begin: written.begin, end: written.end,
-                                     events: written.events, sha256: LoadFile.hex(KDF.sha256(written.bytes))))
+                                     events: written.events, sha256: KDF.sha256(written.bytes).hexString))
     }
 }

@@ -188,7 +188,7 @@ struct RSMFWriter {
 
         let begin = RetentionTime.iso8601(items.first?.message.ts.seconds ?? 0)
         let end = RetentionTime.iso8601(items.last?.message.ts.seconds ?? 0)
-        let boundary = "=_lethe_" + KDF.digest(Array((conversation.id + begin + end).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let boundary = "=_lethe_" + Array(KDF.digest(Array((conversation.id + begin + end).utf8)).prefix(12)).hexString
         let headline = "\(label) (Slack \(conversation.id)), \(begin) to \(end), \(events.count) event\(events.count == 1 ? "" : "s")"
         let plain = "\(headline)\nProduced by \(generator) on \(ISO8601DateFormatter().string(from: producedAt)).\n\n" + text.joined(separator: "\n") + "\n"
         var mime = ""

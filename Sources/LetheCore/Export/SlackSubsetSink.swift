@@ -81,7 +81,7 @@ final class SlackSubsetSink: ProductionSink {
             let url = out.appendingPathComponent(name)
             try Exporter.writeArray(items, to: url)
             let data = Array(try Data(contentsOf: url))
-            digest = LoadFile.hex(KDF.sha256(data))
+            digest = KDF.sha256(data).hexString
             bytes += Int64(data.count)
         }
         loadFile.append(LoadFile.Row(file: name, conversationID: c?.id ?? "", conversation: c == nil ? "" : label,

@@ -1,3 +1,8 @@
+extension Array where Element == UInt8 {
+    /// Lowercase hex, two digits a byte (ids, digests and hashes as lethe prints and stores them).
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}
+
 /// Little-endian, length-prefixed byte encoding used inside sealed payloads.
 struct ByteWriter {
     var bytes: [UInt8] = []
