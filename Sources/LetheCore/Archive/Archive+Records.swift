@@ -74,6 +74,16 @@ extension Archive {
 
     public func userDirectory() throws -> UserDirectory { UserDirectory(try users()) }
 
+    /// The users that `Conversation.label` shows for these conversations (the members of DMs),
+    /// each found by its tag: labels without decrypting the whole directory.
+    func labelDirectory(for conversations: [Conversation]) throws -> UserDirectory {
+        var dir = UserDirectory.empty
+        for id in Set(conversations.filter { $0.kind == .dm }.flatMap(\.memberIDs)) {
+            if let u = try user(slackID: id) { dir.add(u) }
+        }
+        return dir
+    }
+
     /// One user, found by the keyed tag of its Slack id; nil when the archive does not know it.
     func user(slackID: String) throws -> User? {
         guard let (uno, body) = try data.user(tag: userTag(slackID)) else { return nil }

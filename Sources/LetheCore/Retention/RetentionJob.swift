@@ -11,7 +11,7 @@ public enum RetentionJob {
     public static func loadPolicy(_ url: URL) throws -> RetentionPolicy {
         var policy = try RetentionPolicy.load(contentsOf: url)
         let bytes = (try? Data(contentsOf: url)).map { [UInt8]($0) } ?? []
-        policy.sourceDigest = KDF.digest(bytes).map { String(format: "%02x", $0) }.joined()
+        policy.sourceDigest = KDF.digest(bytes).hexString
         return policy
     }
 
@@ -30,8 +30,9 @@ public enum RetentionJob {
 
     /// For every conversation of the archive, the rule that governs it at `now` and the holds that name it.
     public static func governance(_ archive: Archive, policy: RetentionPolicy, now: Int64) throws -> [Governance] {
-        let users = try archive.userDirectory()
-        return try archive.conversations().map { c in
+        let conversations = try archive.conversations()
+        let users = try archive.labelDirectory(for: conversations)
+        return conversations.map { c in
             let choice = policy.ruleFor(channel: c, now: now)
             return Governance(channelID: c.id, name: c.name, label: c.label(users: users), kind: c.kind, rule: choice.rule.name,
                               keep: choice.rule.keep.description, matchingRules: choice.matchingRules,
@@ -75,8 +76,9 @@ public enum RetentionJob {
     public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
         try archive.checkManifest(full: true)  // what apply would check: the plan says what apply would do
         try archive.requireIntact()
-        return try RetentionPlanner.plan(policy: policy, buckets: try facts(archive), now: now, authors: Authors(archive: archive),
-                                         users: try archive.userDirectory())
+        let buckets = try facts(archive)
+        let users = try archive.labelDirectory(for: Array(Set(buckets.map(\.channel))))
+        return try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive), users: users)
     }
 
     /// Plans, then shreds exactly what the plan lists, with one audit entry.
