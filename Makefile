@@ -117,3 +117,28 @@ fuzz: deps
 	  echo "   $${execs:-?} executions, corpus $$(ls "$$d/corpus" | wc -l) inputs, $$(ls "$$d/artifacts" | wc -l) crash inputs"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see $(FUZZ_DIR)/<target>/log and artifacts/)"; exit 1; fi
+
+# The built-in zstd dictionary (docs/FORMAT.md §4a), trained only on lethe-gen output with
+# fixed seeds: a standard and a thin workspace. `make dictionary` regenerates
+# Sources/CLetheDictionaries/slack1.c; `make dictionary-check` checks that the committed one is
+# exactly what the command gives (training is deterministic). A shipped dictionary never
+# changes: a new one needs a new file, symbol and id. About two minutes after the build.
+DICT_DIR   ?= .build/dictionary
+DICT_OUT   ?= Sources/CLetheDictionaries/slack1.c
+DICT_GEN   := --messages 40000 --end 2026-10-31
+.PHONY: dictionary dictionary-check
+
+dictionary: deps
+	$(SWIFT) build -c release --product lethe-gen
+	$(SWIFT) build -c release --product lethe-dict
+	rm -rf $(DICT_DIR) && mkdir -p $(DICT_DIR)
+	.build/release/lethe-gen $(DICT_GEN) --profile standard --seed 9001 --out $(DICT_DIR)/standard
+	.build/release/lethe-gen $(DICT_GEN) --profile thin --seed 9002 --out $(DICT_DIR)/thin
+	.build/release/lethe-dict train --symbol slack1 --out $(DICT_OUT) \
+	  --provenance "slack-1: trained by 'make dictionary' on lethe-gen $(DICT_GEN) --profile standard --seed 9001" \
+	  --provenance "and --profile thin --seed 9002 (synthetic data only; ZDICT_trainFromBuffer, 112640 bytes at most)." \
+	  $(DICT_DIR)/standard $(DICT_DIR)/thin
+
+dictionary-check:
+	$(MAKE) dictionary DICT_OUT=$(DICT_DIR)/slack1.c
+	cmp $(DICT_DIR)/slack1.c Sources/CLetheDictionaries/slack1.c && echo "dictionary-check: the committed dictionary is what 'make dictionary' trains"

@@ -38,8 +38,8 @@ BASELINE = os.path.join(HERE, "baseline_fts5.py")
 TIME_V = "/usr/bin/time"
 
 SIZES = {
-    "full": dict(messages=1_000_000, channels=200, users=1000, days=730, runs=11),
-    "quick": dict(messages=50_000, channels=40, users=100, days=365, runs=7),
+    "full": dict(messages=1_000_000, channels=200, users=1000, days=730, runs=11, thin_messages=200_000, thin_days=730),
+    "quick": dict(messages=50_000, channels=40, users=100, days=365, runs=7, thin_messages=30_000, thin_days=120),
 }
 
 
@@ -392,6 +392,9 @@ def main(argv):
     ap.add_argument("--days", type=int)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, help="whole-process runs per search query")
+    ap.add_argument("--thin-messages", type=int, help="messages of the thin workspace (lethe-gen --profile thin: "
+                    "300 conversations, most of them quiet) measured for size")
+    ap.add_argument("--thin-days", type=int, help="days of the thin workspace")
     ap.add_argument("--generator", choices=("auto", "lethe-gen", "python"), default="auto",
                     help="auto: lethe-gen when the package has it, else a small Python generator")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
@@ -414,7 +417,7 @@ def main(argv):
         generator = "lethe-gen" if have_gen_src else "python"
     if generator == "lethe-gen" and not have_gen_src:
         raise BenchError("--generator lethe-gen, but Sources/lethe-gen is not in this checkout")
-    products = ["lethe"] + (["lethe-gen"] if generator == "lethe-gen" else [])
+    products = ["lethe"] + (["lethe-gen", "lethe-dict"] if generator == "lethe-gen" else [])
     if a.no_build:
         bin_dir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).stdout.strip()
     else:
@@ -446,6 +449,77 @@ def main(argv):
             f.write("\n")
         print("figures written to %s" % a.json)
     return 0
+
+
+def tar_zstd3(parent, name):
+    """Bytes of `tar -cf - -C parent name | zstd -3` (None without the CLIs)."""
+    if not (shutil.which("zstd") and shutil.which("tar")):
+        return None
+    tar = subprocess.Popen(["tar", "-cf", "-", "-C", parent, name], stdout=subprocess.PIPE)
+    zp = subprocess.Popen(["zstd", "-3", "-q", "-c", "-T1"], stdin=tar.stdout, stdout=subprocess.PIPE)
+    tar.stdout.close()
+    n = 0
+    while True:
+        chunk = zp.stdout.read(1 << 20)
+        if not chunk:
+            break
+        n += len(chunk)
+    if zp.wait() != 0 or tar.wait() != 0:
+        raise BenchError("tar | zstd -3 failed")
+    return n
+
+
+def compression(a, generator, bin_dir, lethe, work, export, key, R, T):
+    """Segments compressed alone with the built-in dictionary beside the same segments without it
+    (format 3's encoding), measured by lethe-dict in this run; and a thin workspace's archive beside
+    its zip and tar | zstd -3."""
+    dict_bin = os.path.join(bin_dir, "lethe-dict")
+    gen_bin = os.path.join(bin_dir, "lethe-gen")
+    if generator != "lethe-gen" or not os.access(dict_bin, os.X_OK):
+        log("SKIP compression rows: they need lethe-gen and lethe-dict (--generator lethe-gen)")
+        return
+    thin = os.path.join(work, "thin")
+    thin_zip = os.path.join(work, "thin.zip")
+    log("generating the thin workspace (%s messages, 300 conversations, %d days)" % (format(a.thin_messages, ","), a.thin_days))
+    run([gen_bin, "--profile", "thin", "--messages", str(a.thin_messages), "--days", str(a.thin_days),
+         "--seed", str(a.seed + 1000), "--out", thin, "--zip", thin_zip])
+    sets = [("benchmark export", export), ("thin workspace", thin)]
+    corpus = os.path.join(ROOT, "..", "shared", "corpus", "slack")
+    if os.path.isdir(corpus):
+        sets += [("corpus " + n, os.path.join(corpus, n)) for n in sorted(os.listdir(corpus))
+                 if os.path.isdir(os.path.join(corpus, n))]
+    else:
+        log("SKIP corpus compression rows: %s not found" % corpus)
+    T.section("segment compression (each segment alone, as stored; baseline: zstd -3 without a dictionary, "
+              "format 3's encoding)")
+    R["compression"] = {}
+    for label, path in sets:
+        m = json.loads(run([dict_bin, "measure", path]).stdout.strip().splitlines()[-1])
+        R["compression"][label] = m
+        per = m["messages"] / m["samples"] if m["samples"] else 0
+        T.add("%s: dictionary, level 3" % label, fmt_bytes(m["dict3_bytes"]), fmt_bytes(m["zstd3_bytes"]),
+              ratio(m["dict3_bytes"], m["zstd3_bytes"]), "%s segments, %.1f msgs each; %s plain" %
+              (format(m["samples"], ","), per, fmt_bytes(m["plain_bytes"])))
+        T.add("%s: dictionary, level 9" % label, fmt_bytes(m["dict9_bytes"]), fmt_bytes(m["zstd3_bytes"]),
+              ratio(m["dict9_bytes"], m["zstd3_bytes"]), "slower to compress; not used")
+        T.add("%s: one zstd -3 stream" % label, fmt_bytes(m["stream_zstd3_bytes"]), fmt_bytes(m["zstd3_bytes"]),
+              ratio(m["stream_zstd3_bytes"], m["zstd3_bytes"]), "all segments as one frame: the bound shredding forbids")
+    arch = os.path.join(work, "archive-thin")
+    run([lethe, "init", "--archive", arch, "--key-file", key, "--json"])
+    log("lethe import (thin workspace zip)")
+    imp = run([lethe, "import", "--archive", arch, "--key-file", key, "--json", thin_zip], measure_rss=True)
+    arch_bytes = dir_bytes(arch)
+    zip_bytes = os.path.getsize(thin_zip)
+    zst = tar_zstd3(work, "thin")
+    R["size_thin"] = {"archive_bytes": arch_bytes, "zip_bytes": zip_bytes, "tar_zstd3_bytes": zst,
+                      "import_seconds": imp.seconds, "import_rss_kb": imp.rss_kb, "messages": a.thin_messages}
+    T.section("size, thin workspace (%s messages, 300 conversations, %d days; imported from its zip)" %
+              (format(a.thin_messages, ","), a.thin_days))
+    T.add("thin: size vs zip of export", fmt_bytes(arch_bytes), fmt_bytes(zip_bytes), ratio(arch_bytes, zip_bytes),
+          "goal <= 0.8")
+    T.add("thin: size vs tar | zstd -3", fmt_bytes(arch_bytes), fmt_bytes(zst), ratio(arch_bytes, zst),
+          "zstd CLI" if zst is not None else "zstd CLI not installed")
+    T.add("thin: import peak RSS", fmt(imp.rss_kb and imp.rss_kb / 1024, " MiB"), "", "", R["rss_method"])
 
 
 def bench(a, generator, bin_dir, lethe, work):
@@ -515,19 +589,7 @@ def bench(a, generator, bin_dir, lethe, work):
 
     # -- size
     arch_bytes = dir_bytes(arch_dir)
-    zst = None
-    if shutil.which("zstd") and shutil.which("tar"):
-        tar = subprocess.Popen(["tar", "-cf", "-", "-C", work, "export"], stdout=subprocess.PIPE)
-        zp = subprocess.Popen(["zstd", "-3", "-q", "-c", "-T1"], stdin=tar.stdout, stdout=subprocess.PIPE)
-        tar.stdout.close()
-        zst = 0
-        while True:
-            chunk = zp.stdout.read(1 << 20)
-            if not chunk:
-                break
-            zst += len(chunk)
-        if zp.wait() != 0 or tar.wait() != 0:
-            raise BenchError("tar | zstd -3 failed")
+    zst = tar_zstd3(work, "export")
     zip_bytes = os.path.getsize(zip_path)
     db_bytes = sum(os.path.getsize(db + ext) for ext in ("", "-wal") if os.path.exists(db + ext))
     R["size"] = {"archive_bytes": arch_bytes, "archive_zip_import_bytes": dir_bytes(arch_zip), "raw_bytes": raw,
@@ -540,6 +602,9 @@ def bench(a, generator, bin_dir, lethe, work):
           "zstd CLI" if zst is not None else "zstd CLI not installed")
     T.add("size vs FTS5 baseline db", fmt_bytes(arch_bytes), fmt_bytes(db_bytes), ratio(arch_bytes, db_bytes),
           "plaintext + FTS5 index")
+
+    # -- compression: the built-in dictionary (FORMAT.md §4a) on the same segments, and a thin workspace
+    compression(a, generator, bin_dir, lethe, work, export, key, R, T)
 
     # -- search
     queries = choose_queries(export, truth)

@@ -5,7 +5,8 @@
 /// - 0: an envelope, opened as a segment, a metadata record and a wrapped key;
 /// - 1: `header` `count` `zstd frame`: sealed under the test key, then opened as a
 ///   segment of `count` messages, the way the archive opens one;
-/// - 2: a zstd frame, decompressed within the segment limit and decoded;
+/// - 2: a zstd frame, decompressed within the segment limit and decoded, without and
+///   with the built-in dictionary;
 /// - 3: a segment payload (decompressed);
 /// - 4: a channel record; 5: a user record; 6: a search filter (all decompressed).
 /// What decodes must encode back to the same value.
@@ -32,8 +33,10 @@ enum FuzzRecordDecoder {
             }
             _ = try? FuzzingCodecs.openRecord(body, ad: ad, key: key)
         case 2:
-            if let segment = try? FuzzingCodecs.decodeSegment(compressed: rest, messages: Int64(rest.first ?? 0)) {
-                checkSegment(segment)
+            for dictionary in [false, true] {
+                if let segment = try? FuzzingCodecs.decodeSegment(compressed: rest, messages: Int64(rest.first ?? 0), dictionary: dictionary) {
+                    checkSegment(segment)
+                }
             }
         case 3:
             if let segment = try? FuzzingCodecs.decodeSegmentPayload(rest) {
@@ -64,5 +67,8 @@ enum FuzzRecordDecoder {
         let body = FuzzingCodecs.seal(FuzzingCodecs.compress(plain), header: 0x02, ad: ad, key: key)
         require((try? FuzzingCodecs.openSegment(body, ad: ad, key: key, messages: count)) == segment,
                 "a segment does not survive sealing and opening")
+        let withDictionary = FuzzingCodecs.seal(FuzzingCodecs.compressWithDictionary(plain), header: 0x05, ad: ad, key: key)
+        require((try? FuzzingCodecs.openSegment(withDictionary, ad: ad, key: key, messages: count)) == segment,
+                "a segment compressed with the dictionary does not survive sealing and opening")
     }
 }

@@ -12,17 +12,35 @@ struct LetheGen: ParsableCommand {
             in US Pacific time. The same arguments always give byte-identical output.
             """)
 
+    enum Profile: String, ExpressibleByArgument, CaseIterable {
+        /// 20 conversations, 50 users, one year: busy channels, many messages per day.
+        case standard
+        /// 300 conversations, 400 users, two years: most channels quiet, ~2–3 messages per
+        /// conversation-day, as in real workspaces (the hard case for compression).
+        case thin
+
+        var defaults: (channels: Int, users: Int, days: Int) {
+            switch self {
+            case .standard: (20, 50, 365)
+            case .thin: (300, 400, 730)
+            }
+        }
+    }
+
+    @Option(help: "The shape of the workspace when --channels, --users and --days are not given: standard (20 conversations, 50 users, 365 days) or thin (300, 400, 730: ~2-3 messages per conversation-day with 150,000 messages).")
+    var profile: Profile = .standard
+
     @Option(help: "Total number of messages (thread replies included).")
     var messages: Int = 10_000
 
-    @Option(help: "Number of conversations: public and private channels, DMs and group DMs.")
-    var channels: Int = 20
+    @Option(help: "Number of conversations: public and private channels, DMs and group DMs (default: the profile's).")
+    var channels: Int?
 
-    @Option(help: "Number of users.")
-    var users: Int = 50
+    @Option(help: "Number of users (default: the profile's).")
+    var users: Int?
 
-    @Option(help: "Number of Pacific days covered, ending at --end.")
-    var days: Int = 365
+    @Option(help: "Number of Pacific days covered, ending at --end (default: the profile's).")
+    var days: Int?
 
     @Option(help: "Last Pacific day of the export (YYYY-MM-DD).")
     var end: String = "2026-10-31"
@@ -44,15 +62,16 @@ struct LetheGen: ParsableCommand {
 
     func validate() throws {
         guard messages >= 0 else { throw ValidationError("--messages must be >= 0") }
-        guard channels >= 1 else { throw ValidationError("--channels must be >= 1") }
-        guard users >= 2 else { throw ValidationError("--users must be >= 2") }
-        guard days >= 1 else { throw ValidationError("--days must be >= 1") }
+        guard (channels ?? 1) >= 1 else { throw ValidationError("--channels must be >= 1") }
+        guard (users ?? 2) >= 2 else { throw ValidationError("--users must be >= 2") }
+        guard (days ?? 1) >= 1 else { throw ValidationError("--days must be >= 1") }
         guard Civil.parseISO(end) != nil else { throw ValidationError("--end must be YYYY-MM-DD") }
     }
 
     func run() throws {
         guard let endDay = Civil.parseISO(end) else { throw ValidationError("--end must be YYYY-MM-DD") }
-        let cfg = GenConfig(messages: messages, channels: channels, users: users, days: days, seed: seed,
+        let d = profile.defaults
+        let cfg = GenConfig(messages: messages, channels: channels ?? d.channels, users: users ?? d.users, days: days ?? d.days, seed: seed,
                             endDay: endDay, out: out)
         let t0 = Date()
         let gen = Generator(config: cfg)

@@ -4,7 +4,7 @@ import Testing
 @testable import LetheCore
 
 /// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1 and -v2, made by
-/// the lethe of that format): 1 → 2 → 3 and 2 → 3.
+/// the lethe of that format): 1 → 2 → 3 → 4 and 2 → 3 → 4.
 @Suite(.serialized) struct UpgradeTests {
     static let fixture = Repository.fixture("archive-v1")
     static let keyFile = Repository.fixture("archive-v1.key")
@@ -109,6 +109,22 @@ import Testing
         let f = try a.run(["forget", "--user", "U05C4R0L8MN", "--no-policy", "--reason", "test", "--key-file", a.keyFile.path])
         #expect(f.status == 0, "\(f.stderr)")
         #expect(try a.run(["audit", "--verify", "--key-file", a.keyFile.path]).status == 0)
+        // Format 4: the buckets the forget rewrote are compressed with the built-in dictionary
+        // (header 0x05), the others stay as format 2 wrote them (0x02), and both read.
+        let headers = try Self.segmentHeaders(a.dir.appendingPathComponent("data.db"))
+        #expect(headers[0x05, default: 0] > 0 && headers[0x02, default: 0] > 0, "old and new segments side by side: \(headers)")
+        #expect(Set(headers.keys).isSubset(of: [0x02, 0x05]), "\(headers)")
+        let v = try a.run(["verify", "--key-file", a.keyFile.path])
+        #expect(v.status == 0, "every segment, old and new, opens: \(v.stdout) \(v.stderr)")
+    }
+
+    /// How many segments of data.db carry each envelope header byte.
+    static func segmentHeaders(_ dataDB: URL) throws -> [UInt8: Int] {
+        let db = try SQLiteDatabase(path: dataDB.path, options: [.readOnly])
+        let s = try db.statement("SELECT body FROM segments").query()
+        var counts: [UInt8: Int] = [:]
+        while try s.step() { counts[s.blob(0).first ?? 0, default: 0] += 1 }
+        return counts
     }
 
     /// kill -9 at random moments of the first open: keys.db is in one format or the next,
@@ -129,7 +145,7 @@ import Testing
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(["1", "2", "3"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+            #expect(["1", "2", "3", "4"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
                     "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
             if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)

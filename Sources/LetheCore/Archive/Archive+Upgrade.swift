@@ -15,6 +15,7 @@ extension Archive {
         }
         if formatVersion == 1 { try upgradeToFormatTwo() }
         if formatVersion == 2 { try upgradeToFormatThree() }
+        if formatVersion == 3 { try upgradeToFormatFour() }
     }
 
     /// The stored manifest, if it authenticates.
@@ -22,6 +23,24 @@ extension Archive {
         guard let bytes = try keystore.meta("manifest"), let mac = try keystore.meta("manifest_mac"),
               Sodium.equal(integrityKey.manifestMAC(bytes, archiveID: archiveID), mac) else { return nil }
         return try? Manifest.decode(bytes)
+    }
+
+    /// Format 3 → 4: segments may be compressed with a built-in dictionary (envelope header
+    /// 0x05). Nothing stored changes: old segments stay as they are (header 0x02) and are
+    /// rewritten with the dictionary only when an import or a forget rewrites their bucket.
+    /// The version number rises so that a lethe that cannot read header 0x05 refuses the archive.
+    private func upgradeToFormatFour() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 4",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        try keystore.db.transaction {
+            m.formatVersion = 4
+            manifest = m
+            try keystore.setMeta("format_version", Array("4".utf8))
+            try storeManifest()
+        }
+        formatVersion = 4
     }
 
     /// Format 2 → 3: the tables of `lethe forget` (per-message tombstones, rewrite keys); the

@@ -445,10 +445,12 @@ public final class Archive {
     func sealSegment(_ segment: Segment, at ref: BucketRef, key: SecretKey) -> [UInt8] {
         var plain = segment.encoded()
         defer { Sodium.wipe(&plain) }
-        var compressed = zstd.compress(plain)
+        // Format 4: with the built-in dictionary (FORMAT.md §4a). An archive is upgraded at
+        // open, before anything is written, so every segment written now is in format 4.
+        var compressed = zstd.compress(plain, dictionary: ZstdDictionary.current)
         defer { Sodium.wipe(&compressed) }
         let ad = Envelope.associatedData(.segment, archiveID: archiveID, ref.cno, ref.bucket, Int64(segment.messages.count))
-        return AEAD.seal(compressed, header: Envelope.Encoding.zstdSegment.rawValue, ad: ad, key: key)
+        return AEAD.seal(compressed, header: Envelope.Encoding.zstdDictionarySegment.rawValue, ad: ad, key: key)
     }
 
     /// Opens a segment row; throws an integrity error naming the conversation and bucket when it fails.

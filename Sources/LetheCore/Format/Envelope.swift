@@ -17,6 +17,9 @@ public enum Envelope {
         case zstdJSON = 0x03
         /// A search filter (`IndexFilter`), not compressed: its bits are random-looking.
         case filter = 0x04
+        /// A zstd frame holding a bucket segment, compressed with one of lethe's built-in
+        /// dictionaries, which the frame's header names by id (format 4; `ZstdDictionary`).
+        case zstdDictionarySegment = 0x05
     }
 
     /// What an envelope is for; part of its associated data.

@@ -45,8 +45,8 @@ import Foundation
     }
 
     /// The zstd frame of a segment, decompressed within the segment limit and decoded.
-    public static func decodeSegment(compressed: [UInt8], messages: Int64) throws -> Segment {
-        try SealedRecord.decodeSegment(compressed: compressed, messages: messages, zstd: Zstd())
+    public static func decodeSegment(compressed: [UInt8], messages: Int64, dictionary: Bool = false) throws -> Segment {
+        try SealedRecord.decodeSegment(compressed: compressed, messages: messages, zstd: Zstd(), dictionary: dictionary)
     }
 
     /// `Archive.openRecord` without the archive: the plaintext of a metadata record.
@@ -56,6 +56,9 @@ import Foundation
 
     /// One zstd frame at lethe's level.
     public static func compress(_ bytes: [UInt8]) -> [UInt8] { Zstd().compress(bytes) }
+
+    /// One zstd frame with the built-in dictionary (a format-4 segment's, header 0x05).
+    public static func compressWithDictionary(_ bytes: [UInt8]) -> [UInt8] { Zstd().compress(bytes, dictionary: .current) }
 
     public static func decodeSegmentPayload(_ bytes: [UInt8]) throws -> Segment { try Segment.decode(bytes) }
     public static func encodeSegmentPayload(_ segment: Segment) -> [UInt8] { segment.encoded() }

@@ -18,13 +18,20 @@ enum SealedRecord {
     /// A bucket's segment, which must hold exactly `messages` messages (bound into `ad`).
     static func openSegment(_ body: [UInt8], ad: [UInt8], key: SecretKey, messages: Int64, zstd: Zstd) throws(Failure) -> Segment {
         guard let (header, compressed) = AEAD.open(body, ad: ad, key: key) else { throw .notAuthentic }
-        guard header == Envelope.Encoding.zstdSegment.rawValue else { throw .badEncoding }
-        return try decodeSegment(compressed: compressed, messages: messages, zstd: zstd)
+        switch header {
+        case Envelope.Encoding.zstdSegment.rawValue:
+            return try decodeSegment(compressed: compressed, messages: messages, zstd: zstd)
+        case Envelope.Encoding.zstdDictionarySegment.rawValue:
+            return try decodeSegment(compressed: compressed, messages: messages, zstd: zstd, dictionary: true)
+        default:
+            throw .badEncoding
+        }
     }
 
-    /// The zstd frame inside a segment envelope, decompressed and decoded.
-    static func decodeSegment(compressed: [UInt8], messages: Int64, zstd: Zstd) throws(Failure) -> Segment {
-        guard var plain = zstd.decompress(compressed, maxSize: Segment.maxBytes) else { throw .badEncoding }
+    /// The zstd frame inside a segment envelope, decompressed and decoded. With `dictionary`,
+    /// the frame must name one of the built-in dictionaries; without, none.
+    static func decodeSegment(compressed: [UInt8], messages: Int64, zstd: Zstd, dictionary: Bool = false) throws(Failure) -> Segment {
+        guard var plain = zstd.decompress(compressed, maxSize: Segment.maxBytes, dictionaries: dictionary) else { throw .badEncoding }
         defer { Sodium.wipe(&plain) }
         guard let segment = try? Segment.decode(plain), segment.messages.count == messages else { throw .malformed }
         return segment
