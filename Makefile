@@ -129,8 +129,8 @@ DICT_GEN   := --messages 40000 --end 2026-10-31
 .PHONY: dictionary dictionary-check
 
 dictionary: deps
-	$(SWIFT) build -c release --product lethe-gen
-	$(SWIFT) build -c release --product lethe-dict
+	$(SWIFT) build -c release --static-swift-stdlib --product lethe-gen
+	$(SWIFT) build -c release --static-swift-stdlib --product lethe-dict
 	rm -rf $(DICT_DIR) && mkdir -p $(DICT_DIR)
 	.build/release/lethe-gen $(DICT_GEN) --profile standard --seed 9001 --out $(DICT_DIR)/standard
 	.build/release/lethe-gen $(DICT_GEN) --profile thin --seed 9002 --out $(DICT_DIR)/thin
