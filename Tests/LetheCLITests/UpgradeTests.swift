@@ -3,8 +3,8 @@ import LetheTestSupport
 import Testing
 @testable import LetheCore
 
-/// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1 and -v2, made by
-/// the lethe of that format): 1 → 2 → 3 and 2 → 3.
+/// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1, -v2 and -v3, made
+/// by the lethe of that format): 1 → 2 → 3 → 4, 2 → 3 → 4 and 3 → 4.
 @Suite(.serialized) struct UpgradeTests {
     static let fixture = Repository.fixture("archive-v1")
     static let keyFile = Repository.fixture("archive-v1.key")
@@ -111,14 +111,30 @@ import Testing
         #expect(try a.run(["audit", "--verify", "--key-file", a.keyFile.path]).status == 0)
     }
 
+    @Test func formatThreeArchiveIsUpgradedAtFirstOpen() throws {
+        let a = try Self.copyFixture("upgrade-v3", version: 3)
+        #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "3")
+        let s = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: a.env)
+        #expect(s.status == 0, "\(s.stderr)")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(), "upgraded from 3")
+        // What format 4 adds works on it: role keys issued, refused where their role does not reach, revoked.
+        let importKey = a.root.appendingPathComponent("import.key")
+        let k = ["--key-file", a.keyFile.path]
+        #expect(try a.run(["key", "issue", "--role", "import", "--out", importKey.path] + k).status == 0)
+        #expect(try Harness.run(["search", "x", "--key-file", importKey.path], env: ["LETHE_ARCHIVE": a.dir.path]).status == 12)
+        #expect(try a.run(["key", "revoke", "1"] + k).status == 0)
+        #expect(try a.run(["audit", "--verify"] + k).status == 0)
+        #expect(try a.run(["verify"] + k).status == 0)
+    }
+
     /// kill -9 at random moments of the first open: keys.db is in one format or the next,
     /// never between, and the next open finishes the upgrade to exactly the same archive.
     @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
         let expected = try Self.freshExport()
         var rng = SplitMix64(seed: 0x1e7e_0002)
         var landed = 0, rounds = 0
-        for round in 0..<12 {
-            let from = round < 8 ? 1 : 2
+        for round in 0..<15 {
+            let from = round < 8 ? 1 : round < 11 ? 2 : 3
             let fixtureKeys = try Data(contentsOf: Self.fixture(version: from).appendingPathComponent("keys.db"))
             let a = try Self.copyFixture("upgrade-kill-\(round)", version: from)
             let journal = a.dir.appendingPathComponent("keys.db-journal")
@@ -129,7 +145,7 @@ import Testing
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(["1", "2", "3"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+            #expect(["1", "2", "3", "4"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
                     "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
             if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)

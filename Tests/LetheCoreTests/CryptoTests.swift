@@ -39,6 +39,34 @@ func key(_ range: Range<UInt8>) -> SecretKey { Array(range).withUnsafeBytes { Se
         let kek = Archive.keyFileKEK(key(0..<32), archiveID: archiveID)
         #expect(kek.withUnsafeBytes { hex(Array($0)) } == "dd2cbe0dd4ea259929ab0fde68ebbcb56e3b9f592d12951f67f99184eef1542f")
     }
+
+    /// Format 4 (docs/FORMAT.md §9): a role key's KEK and the AD of its material, computed with
+    /// Python's hashlib.blake2b(key=…, digest_size=32) and by hand (purpose 10, id 1, role code 1).
+    @Test func roleKeyVectors() throws {
+        let kek = Archive.roleKeyKEK(key(0..<32), archiveID: archiveID)
+        #expect(kek.withUnsafeBytes { hex(Array($0)) } == "000555f30751461e978dad2815b0e04dde2c2c3312800bc28a54098931354a28")
+        #expect(hex(Archive.roleKeyAD(archiveID: archiveID, id: 1, role: .importer))
+                == "6c65746865310a606162636465666768696a6b6c6d6e6f00000000000000010000000000000001")
+        #expect(hex(Archive.roleSecretAD(archiveID: archiveID, role: .retention)) == "6c65746865310b606162636465666768696a6b6c6d6e6f0000000000000002")
+        // The role key file's line parses back to the same role, id and secret.
+        let line = Array("# lethe role key: import.\nlethe-rolekey-v1:import:1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n".utf8)
+        let parsed = try #require(try RoleKeyFile.parse(line, path: "vector"))
+        #expect(parsed.role == .importer && parsed.id == 1 && parsed.secret.withUnsafeBytes { Array($0) } == Array(0..<32))
+        #expect(try RoleKeyFile.parse(Array("lethe-keyfile-v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n".utf8), path: "v") == nil,
+                "a full key file is not a role key file")
+    }
+
+    /// X25519 sealed boxes (libsodium crypto_box_seal): opened by the secret half only.
+    @Test func sealedBoxesOpenOnlyWithTheSecretHalf() {
+        let sk = SealedBox.secretKey(), other = SealedBox.secretKey()
+        let box = SealedBox.seal(Array(0..<32), to: SealedBox.publicKey(of: sk))
+        #expect(box.count == 32 + SealedBox.overhead)
+        #expect(SealedBox.open(box, secret: sk) == Array(0..<32))
+        #expect(SealedBox.open(box, secret: other) == nil)
+        var flipped = box
+        flipped[40] ^= 1
+        #expect(SealedBox.open(flipped, secret: sk) == nil)
+    }
 }
 
 @Suite struct CryptoTamperTests {

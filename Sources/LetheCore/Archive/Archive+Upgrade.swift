@@ -15,6 +15,7 @@ extension Archive {
         }
         if formatVersion == 1 { try upgradeToFormatTwo() }
         if formatVersion == 2 { try upgradeToFormatThree() }
+        if formatVersion == 3 { try upgradeToFormatFour() }
     }
 
     /// The stored manifest, if it authenticates.
@@ -39,6 +40,25 @@ extension Archive {
             try storeManifest()
         }
         formatVersion = 3
+    }
+
+    /// Format 3 → 4: role keys. The `role_keys` table and the archive's two X25519 keypairs
+    /// (secret halves wrapped under MK); the manifest gains the role keys' digest (empty).
+    private func upgradeToFormatFour() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 4",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        try keystore.db.transaction {
+            try keystore.db.execute(Schema.keystoreV4)
+            try Archive.createRoleKeypairs(keystore, archiveID: archiveID, masterKey: masterKey)
+            m.formatVersion = 4
+            m.roleKeys = RowSetDigest()
+            manifest = m
+            try keystore.setMeta("format_version", Array("4".utf8))
+            try storeManifest()
+        }
+        formatVersion = 4
     }
 
     /// Format 1 → 2: channel keys rewrapped with their tag in the associated data; audit

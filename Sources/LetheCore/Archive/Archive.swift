@@ -125,6 +125,7 @@ public final class Archive {
                 if let passphrase = credentials.passphrase {
                     try addPassphraseSlot(ks, archiveID: archiveID, masterKey: masterKey, passphrase: passphrase, profile: options.kdf, now: now)
                 }
+                try createRoleKeypairs(ks, archiveID: archiveID, masterKey: masterKey)
                 try ks.setMeta("next_cno", Array("1".utf8))
                 let manifest = Manifest(formatVersion: Schema.formatVersion, scheme: options.scheme, createdAt: now, nextChannelNumber: 1,
                                         tombstones: RowSetDigest(), pendingPurges: RowSetDigest(), auditSeq: 0,
@@ -165,8 +166,12 @@ public final class Archive {
     // MARK: - Opening
 
     /// Opens and unlocks an archive. `command` is recorded in the lock for other processes to see.
-    public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0) throws -> Archive {
-        try open(at: directory, credentials: credentials, unlocked: nil, mode: mode, command: command, waitSeconds: waitSeconds)
+    /// `roles` are the roles whose keys may run this command (docs/SECURITY.md "Role keys"):
+    /// a role key of another role is refused (`roleRefused`, exit 12) before anything is
+    /// locked, upgraded or written.
+    public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0,
+                            roles: Set<Role> = []) throws -> Archive {
+        try open(at: directory, credentials: credentials, unlocked: nil, mode: mode, command: command, waitSeconds: waitSeconds, roles: roles)
     }
 
     /// Lets go of this reader's lock and opens the archive again for writing with the master
@@ -190,7 +195,7 @@ public final class Archive {
     }
 
     private static func open(at directory: URL, credentials: Credentials, unlocked: (SecretKey, Int64)?, mode: Mode, command: String,
-                             waitSeconds: Double) throws -> Archive {
+                             waitSeconds: Double, roles: Set<Role> = []) throws -> Archive {
         let (keysPath, dataPath) = try files(of: directory)
         guard unlocked != nil || credentials.isEmpty == false else {
             throw LetheError(.usage, "no secret given", hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
@@ -201,6 +206,18 @@ public final class Archive {
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
         let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
+        if unlocked == nil, let roleKey = credentials.roleKey {
+            // A role key opens its role's material only (never the master key), and only for
+            // the commands its role allows; either refusal comes before any lock or write.
+            let grant = try unlockRole(keystore, archiveID: archiveID, version: version, key: roleKey)
+            guard roles.contains(grant.role) else {
+                let allowed = grant.role == .importer ? "`lethe import`" : "`lethe retention plan|apply`, `lethe policy check` and `lethe audit`"
+                throw LetheError(.roleRefused, "this key's role does not allow that command: role key \(grant.id) is \(grant.role == .importer ? "an import" : "a retention") key, which may run only \(allowed)",
+                                 hint: "run `\(command)` with the archive's full secret (passphrase or full key file); nothing was read or changed")
+            }
+            throw LetheError(.failure, "`\(command)` with an \(grant.role.rawValue) role key is not built yet (issue #12: role-key jobs come after the role keys themselves)",
+                             hint: "run it with the archive's full secret for now; nothing was read or changed")
+        }
         let (masterKey, slotID) = try unlocked ?? unlock(keystore, archiveID: archiveID, credentials: credentials)
         let hasPending = try !keystore.pendingPurges().isEmpty || keystore.meta("pending_forget") != nil
         // End the read: a statement left unreset keeps a shared lock on keys.db, and a

@@ -17,6 +17,8 @@ public enum Envelope {
         case zstdJSON = 0x03
         /// A search filter (`IndexFilter`), not compressed: its bits are random-looking.
         case filter = 0x04
+        /// A role key's material: `u8 1 || u8 role || u8 n || n × 32-byte keys` (format 4).
+        case roleMaterial = 0x05
     }
 
     /// What an envelope is for; part of its associated data.
@@ -30,6 +32,8 @@ public enum Envelope {
         case user = 7         // a user record under the directory key; field: user number
         case filter = 8       // a search filter under its channel key; fields: channel number, epoch
         case auditDetail = 9  // the sealed detail of an audit entry under the audit detail key; field: entry number
+        case roleKey = 10     // a role key's material under that role key's KEK; fields: role key id, role code (format 4)
+        case roleSecret = 11  // a role keypair's X25519 secret half under the master key; field: role code (format 4)
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 3
+    static let formatVersion: Int64 = 4
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
@@ -49,7 +49,7 @@ enum Schema {
             seq INTEGER PRIMARY KEY,
             entry TEXT NOT NULL,
             hash BLOB NOT NULL);
-        """ + keystoreV3
+        """ + keystoreV3 + keystoreV4
 
     /// Tables format 3 added (`lethe forget`): per-message tombstones, and the new keys of
     /// buckets being rewritten. Created by `init`, and by the upgrade from format 2.
@@ -63,6 +63,18 @@ enum Schema {
             bucket INTEGER NOT NULL,
             wrapped BLOB NOT NULL,
             PRIMARY KEY (cno, bucket)) WITHOUT ROWID;
+        """
+
+    /// What format 4 added (least-privilege role keys, docs/FORMAT.md §2b): one row per
+    /// issued role key; `wrapped` is the role's material under the role key's KEK, emptied
+    /// when the key is revoked. Created by `init`, and by the upgrade from format 3.
+    static let keystoreV4 = """
+        CREATE TABLE role_keys(
+            id INTEGER PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('import', 'retention')),
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            wrapped BLOB NOT NULL);
         """
 
     static let data = """

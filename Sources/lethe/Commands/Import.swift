@@ -46,7 +46,7 @@ struct Import: ParsableCommand {
                 guard maxRatio > 0 else { throw LetheError(.usage, "--max-ratio must be at least 1") }
                 options.limits.maxCompressionRatio = maxRatio
             }
-            let archive = try access.open(mode: .write, command: "lethe import")
+            let archive = try access.open(mode: .write, command: "lethe import", roles: [.importer])
             let progress = TerminalProgress()
             let report = try Importer(archive: archive, options: options, progress: progress)
                 .run(paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
