@@ -57,7 +57,7 @@ extension Archive {
     /// The secret half of a role keypair (needs the master key).
     func roleSecretKey(_ role: Role) throws -> SecretKey {
         guard let wrapped = try keystore.archiveKey(role.rawValue),
-              let key = AEAD.unwrap(wrapped, under: masterKey, ad: Archive.roleSecretAD(archiveID: archiveID, role: role))
+              let key = AEAD.unwrap(wrapped, under: try masterKey, ad: Archive.roleSecretAD(archiveID: archiveID, role: role))
         else { throw LetheError(.integrity, "keys.db: the \(role.rawValue) keypair does not authenticate (altered or missing)") }
         return key
     }
@@ -69,9 +69,9 @@ extension Archive {
         switch role {
         case .importer:
             return [SealedBox.publicKey(of: try roleSecretKey(.importer)), SealedBox.publicKey(of: try roleSecretKey(.retention)),
-                    bytes(tagKey), integrity, audit, bytes(KDF.subkey(of: masterKey, context: "digest"))]
+                    bytes(tagKey), integrity, audit, bytes(digestKey)]
         case .retention:
-            return [bytes(try roleSecretKey(.retention)), integrity, audit, bytes(auditDetailKey)]
+            return [bytes(try roleSecretKey(.retention)), integrity, audit, bytes(try auditDetailKey)]
         }
     }
 

@@ -68,7 +68,7 @@ extension Archive {
             // 1. Channel keys: unwrap under the format-1 associated data, rewrap under format 2's.
             for row in try keystore.channels() {
                 let old = Envelope.channelKeyAD(archiveID: archiveID, cno: row.cno, tag: row.tag, formatVersion: 1)
-                guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: old) else {
+                guard let key = AEAD.unwrap(row.wrapped, under: try masterKey, ad: old) else {
                     throw LetheError(.integrity, "conversation #\(row.cno): its wrapped key does not authenticate; the archive was not upgraded",
                                      hint: "run `lethe verify` with a lethe of format 1, or restore keys.db from a backup")
                 }
@@ -112,8 +112,21 @@ extension Archive {
         }
     }
 
-    /// The second step of an upgrade: data.db's version number (its tables do not change).
+    /// The second step of an upgrade: data.db's version number, and from format 4 its new
+    /// tables with the digests of what it holds (so that a role-key import skips messages the
+    /// archive already has). One data.db transaction, repeated by later opens until done.
     func finishDataUpgrade() throws {
-        try data.db.transaction { try data.setMeta("format_version", Array(String(formatVersion).utf8)) }
+        try data.db.transaction {
+            if formatVersion >= 4 {
+                try data.db.execute(Schema.dataV4)
+                for (ref, _) in try data.segmentIndex() {
+                    guard let s = try? segment(ref) else { continue }  // a damaged bucket: no digests (a role import then writes a delta)
+                    for m in s.messages { try data.insertDigest(ref, messageDigest(cno: ref.cno, m)) }
+                }
+                for c in try conversations() { if let cno = c.cno { try data.insertRecordDigest(recordDigest(kind: 1, cno: cno, ChannelRecord.encode(c))) } }
+                for u in try users() { try data.insertRecordDigest(recordDigest(kind: 2, cno: 0, UserRecord.encode(u))) }
+            }
+            try data.setMeta("format_version", Array(String(formatVersion).utf8))
+        }
     }
 }

@@ -19,6 +19,8 @@ public enum Envelope {
         case filter = 0x04
         /// A role key's material: `u8 1 || u8 role || u8 n || n × 32-byte keys` (format 4).
         case roleMaterial = 0x05
+        /// Not an AEAD envelope: `0x06 || crypto_box_seal(PK_import, BLAKE2b(AD) || payload)` (format 4, `SealedKey`).
+        case sealedToArchive = 0x06
     }
 
     /// What an envelope is for; part of its associated data.
@@ -34,6 +36,9 @@ public enum Envelope {
         case auditDetail = 9  // the sealed detail of an audit entry under the audit detail key; field: entry number
         case roleKey = 10     // a role key's material under that role key's KEK; fields: role key id, role code (format 4)
         case roleSecret = 11  // a role keypair's X25519 secret half under the master key; field: role code (format 4)
+        case deltaKey = 12    // a delta segment's key, sealed to PK_import; fields: channel number, bucket, delta seq (format 4)
+        case recordDelta = 13 // a record a role-key import wrote, sealed to PK_import; fields: kind (1 channel, 2 user), channel number, seq
+        case deltaSegment = 14 // a role-key import's messages of one bucket under its delta key; fields: channel, bucket, seq, message count
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

@@ -108,6 +108,9 @@ struct IntegrityKey {
 
     init(masterKey: SecretKey) { key = KDF.subkey(of: masterKey, context: "integrity") }
 
+    /// IK as a role key's material carries it.
+    init(key: SecretKey) { self.key = key }
+
     func manifestMAC(_ encoded: [UInt8], archiveID: [UInt8]) -> [UInt8] {
         KDF.keyedHash(key: key, context: "manifest", archiveID + encoded)
     }

@@ -93,6 +93,8 @@ public struct AuditRecord: Codable, Sendable {
     public var byRoleKey: Int64?
 
     public static let roleKeyKind = "role-key"
+    /// A role-key import: `buckets` delta segments written, `messages` deferred (format 4).
+    public static let importKind = "import"
 
     /// "shred", "forget", "production" or "role-key".
     public var kindName: String { kind ?? "shred" }

@@ -341,4 +341,33 @@ extension Keystore {
     func revokeRoleKey(id: Int64, at time: Int64) throws {
         try db.statement("UPDATE role_keys SET revoked_at = ?, wrapped = x'' WHERE id = ?").run(.int(time), .int(id))
     }
+
+    // MARK: - Delta keys (format 4): keys of role-key imports' delta segments, sealed to the archive
+
+    func deltaKeys() throws -> [(ref: BucketRef, seq: Int64, sealed: [UInt8])] {
+        let s = try db.statement("SELECT cno, bucket, seq, sealed FROM delta_keys ORDER BY cno, bucket, seq").query()
+        var out: [(BucketRef, Int64, [UInt8])] = []
+        while try s.step() { out.append((BucketRef(cno: s.int(0), bucket: s.int(1)), s.int(2), s.blob(3))) }
+        return out
+    }
+
+    func deltaKeyCount() throws -> Int64 {
+        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return 0 }
+        return try db.scalarInt("SELECT COUNT(*) FROM delta_keys") ?? 0
+    }
+
+    func nextDeltaSeq() throws -> Int64 { (try db.scalarInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM delta_keys")) ?? 1 }
+
+    func insertDeltaKey(_ ref: BucketRef, seq: Int64, sealed: [UInt8]) throws {
+        try db.statement("INSERT INTO delta_keys(cno, bucket, seq, sealed) VALUES (?, ?, ?, ?)").run(.int(ref.cno), .int(ref.bucket), .int(seq), .blob(sealed))
+    }
+
+    /// Destroys every delta key of a bucket (a shred, or a compaction that folded them in).
+    func deleteDeltaKeys(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM delta_keys WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+    }
+
+    func deleteDeltaKeys(cno: Int64) throws {
+        try db.statement("DELETE FROM delta_keys WHERE cno = ?").run(.int(cno))
+    }
 }

@@ -75,6 +75,37 @@ enum Schema {
             created_at INTEGER NOT NULL,
             revoked_at INTEGER,
             wrapped BLOB NOT NULL);
+        CREATE TABLE delta_keys(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, seq)) WITHOUT ROWID;
+        """
+
+    /// data.db tables format 4 added: what role-key imports write (delta segments, sealed
+    /// records) and the keyed digests that let them skip what the archive already holds.
+    /// Created by `init`, and by the data step of the upgrade from format 3 (IF NOT EXISTS:
+    /// that step is repeated until it is done).
+    static let dataV4 = """
+        CREATE TABLE IF NOT EXISTS deltas(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            messages INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, seq));
+        CREATE TABLE IF NOT EXISTS record_deltas(
+            seq INTEGER PRIMARY KEY,
+            kind INTEGER NOT NULL,
+            cno INTEGER NOT NULL,
+            body BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS digests(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            digest BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, digest)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS record_digests(digest BLOB PRIMARY KEY) WITHOUT ROWID;
         """
 
     static let data = """
@@ -92,7 +123,7 @@ enum Schema {
             cno INTEGER NOT NULL,
             body BLOB NOT NULL,
             PRIMARY KEY (epoch, cno));
-        """
+        """ + dataV4
 
     /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.
     /// keys.db's journal is PERSIST, not DELETE: the keystore zeroes it after each commit before removing it

@@ -56,6 +56,9 @@ struct Import: ParsableCommand {
             }
             printLine("Imported \(report.sources.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s:")
             printLine("  \(grouped(report.messagesAdded)) added, \(grouped(report.messagesUpdated)) updated, \(grouped(report.messagesUnchanged)) unchanged")
+            if let role = report.roleKey {
+                printLine("  \(grouped(report.messagesDeferred)) new or changed messages and \(report.recordsDeferred) records written sealed, for the full key to fold in (role key \(role); audit entry #\(report.auditSeq ?? 0))")
+            }
             if report.messagesSkippedShredded > 0 { printLine("  \(grouped(report.messagesSkippedShredded)) skipped: their buckets were shredded by retention") }
             if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
             if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }
