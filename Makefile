@@ -1,6 +1,6 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
-#               init, import (twice, overlapping), stats, verify, policy check, search, retention plan and apply,
+#               init, import (twice, overlapping: the second with an import role key), stats, verify, policy check, search, retention plan and apply,
 #               forget, audit, export, an RSMF production
 #   make test   install what is missing, build, run the whole test suite
 
@@ -33,8 +33,12 @@ demo: build
 	export LETHE_KEY="$(DEMO)/demo.key"; \
 	echo "== lethe import Tests/Fixtures/slack-sample"; \
 	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
-	echo "== lethe import Tests/Fixtures/slack-sample-update (a later, overlapping export)"; \
-	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample-update; \
+	echo "== lethe key issue --role import (the nightly server's key: it may import, and read nothing)"; \
+	"$$L" key issue --key-file "$$LETHE_KEY" --role import --out "$(DEMO)/import.key"; \
+	echo "== lethe import --key-file import.key Tests/Fixtures/slack-sample-update (a later, overlapping export, with the import key only)"; \
+	"$$L" import --key-file "$(DEMO)/import.key" Tests/Fixtures/slack-sample-update; \
+	echo "== lethe search --key-file import.key zebracorn (the import key reads nothing: refused, exit 12)"; \
+	"$$L" search --key-file "$(DEMO)/import.key" zebracorn || echo "   exit $$?"; \
 	echo "== lethe stats"; \
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe verify"; \

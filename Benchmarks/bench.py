@@ -471,7 +471,7 @@ def tar_zstd3(parent, name):
 
 def compression(a, generator, bin_dir, lethe, work, export, key, R, T):
     """Segments compressed alone with the built-in dictionary beside the same segments without it
-    (format 3's encoding), measured by lethe-dict in this run; and a thin workspace's archive beside
+    (format 4's encoding), measured by lethe-dict in this run; and a thin workspace's archive beside
     its zip and tar | zstd -3."""
     dict_bin = os.path.join(bin_dir, "lethe-dict")
     gen_bin = os.path.join(bin_dir, "lethe-gen")
@@ -491,7 +491,7 @@ def compression(a, generator, bin_dir, lethe, work, export, key, R, T):
     else:
         log("SKIP corpus compression rows: %s not found" % corpus)
     T.section("segment compression (each segment alone, as stored; baseline: zstd -3 without a dictionary, "
-              "format 3's encoding)")
+              "format 4's encoding)")
     R["compression"] = {}
     for label, path in sets:
         m = json.loads(run([dict_bin, "measure", path]).stdout.strip().splitlines()[-1])
@@ -739,6 +739,37 @@ def bench(a, generator, bin_dir, lethe, work):
               "single run; %s msgs forgotten, %s buckets rewritten under new keys; peak RSS %s" % (
                   format(fj.get("messages") or 0, ","), format(fj.get("buckets_rewritten") or 0, ","),
                   fmt(fg.rss_kb and fg.rss_kb / 1024, " MiB")))
+
+    # -- role keys (issue #12): the export imported with an import role key into a fresh archive
+    #    (every bucket a delta segment, every key sealed), then the first full-key search (which
+    #    folds the deltas in first) and the same search once they are folded in.
+    arch_role = os.path.join(work, "archive-role")
+    role_key = os.path.join(work, "import.key")
+    run([lethe, "init", "--archive", arch_role, "--key-file", key, "--json"])
+    issued = run([lethe, "key", "issue", "--archive", arch_role, "--key-file", key, "--role", "import", "--out", role_key],
+                 ok_codes=(0, 64))  # 64: a lethe without role keys (--lethe of an older build)
+    if issued.rc == 0:
+        log("lethe import --key-file import.key (folder)")
+        rimp = run([lethe, "import", "--archive", arch_role, "--key-file", role_key, "--json", export], measure_rss=True)
+        rj = rimp.json()
+        q = queries[0]["query"] if queries else "the"
+        log("first full-key search after the role-key import (folds it in)")
+        first = run([lethe, "search", "--archive", arch_role, "--key-file", key, "--json", "--limit", "50", q], ok_codes=(0, 8))
+        folded = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_role, "--key-file", key, "--json",
+                                                    "--limit", "50", q], a.runs, ok_codes=(0, 8))]
+        plain = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json",
+                                                   "--limit", "50", q], a.runs, ok_codes=(0, 8))]
+        R["role_keys"] = {"import_seconds": rimp.seconds, "import_rss_kb": rimp.rss_kb, "report": rj,
+                          "first_search_ms": first.seconds * 1000, "search_after_fold_ms": folded,
+                          "search_full_import_ms": plain, "query": q}
+        T.section("role keys (import role key into a fresh archive; ratio to the full-key folder import)")
+        T.add("import with import.key: seconds", fmt(rimp.seconds, " s"), fmt(imp.seconds, " s"), ratio(rimp.seconds, imp.seconds),
+              "single run; %s msgs in delta segments; peak RSS %s" % (format(rj.get("messages_deferred") or 0, ","),
+                                                                      fmt(rimp.rss_kb and rimp.rss_kb / 1024, " MiB")))
+        T.add("first full-key search after it (folds in)", fmt(first.seconds * 1000, " ms"), fmt(median(folded), " ms"),
+              ratio(first.seconds * 1000, median(folded)), "baseline: the same search once folded in (median); query %r" % q)
+        T.add("search once folded in vs after a full import", fmt(median(folded), " ms"), fmt(median(plain), " ms"),
+              ratio(median(folded), median(plain)), "medians; the same query")
 
     # -- print
     m = R["machine"]

@@ -67,7 +67,7 @@ enum FuzzRecordDecoder {
         let body = FuzzingCodecs.seal(FuzzingCodecs.compress(plain), header: 0x02, ad: ad, key: key)
         require((try? FuzzingCodecs.openSegment(body, ad: ad, key: key, messages: count)) == segment,
                 "a segment does not survive sealing and opening")
-        let withDictionary = FuzzingCodecs.seal(FuzzingCodecs.compressWithDictionary(plain), header: 0x05, ad: ad, key: key)
+        let withDictionary = FuzzingCodecs.seal(FuzzingCodecs.compressWithDictionary(plain), header: 0x07, ad: ad, key: key)
         require((try? FuzzingCodecs.openSegment(withDictionary, ad: ad, key: key, messages: count)) == segment,
                 "a segment compressed with the dictionary does not survive sealing and opening")
     }

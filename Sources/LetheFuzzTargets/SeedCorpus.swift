@@ -80,7 +80,7 @@ public enum SeedCorpus {
         add(.recordDecoder, "sealed-segment-1", [1, 0x02, 1] + FuzzingCodecs.compress(onePlain))
         add(.recordDecoder, "sealed-segment-2", [1, 0x02, 2] + FuzzingCodecs.compress(twoPlain))
         add(.recordDecoder, "zstd-segment-2", [2, 2] + FuzzingCodecs.compress(twoPlain))
-        add(.recordDecoder, "sealed-dictionary-segment-2", [1, 0x05, 2] + FuzzingCodecs.compressWithDictionary(twoPlain))
+        add(.recordDecoder, "sealed-dictionary-segment-2", [1, 0x07, 2] + FuzzingCodecs.compressWithDictionary(twoPlain))
         add(.recordDecoder, "zstd-dictionary-segment-2", [2, 2] + FuzzingCodecs.compressWithDictionary(twoPlain))
         add(.recordDecoder, "segment-0", [3] + FuzzingCodecs.encodeSegmentPayload(Segment(messages: [])))
         add(.recordDecoder, "segment-2", [3] + twoPlain)

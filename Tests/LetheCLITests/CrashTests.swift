@@ -91,7 +91,7 @@ import Testing
     /// The slots `key list --json` shows; nil when the secret does not open the archive.
     static func slotSet(_ r: Harness.Result) throws -> SlotSet? {
         guard r.status == 0 else { return nil }
-        return try r.decode([KeySlotInfo].self).map { "\($0.id) \($0.kind)" }.sorted()
+        return try r.decode(KeyListing.self).slots.map { "\($0.id) \($0.kind)" }.sorted()
     }
 
     @Test func keyCommandsKilledAtRandomMomentsAreAllOrNothing() throws {

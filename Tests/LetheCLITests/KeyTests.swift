@@ -23,7 +23,7 @@ import Testing
         #expect(try Harness.run(["stats", "--key-file", second.path], env: viaSecond).status == 0)
 
         let list = try Harness.run(["key", "list", "--json", "--key-file", second.path], env: viaSecond)
-        let slots = try list.decode([KeySlotInfo].self)
+        let slots = try list.decode(KeyListing.self).slots
         #expect(slots.map(\.kind).sorted() == ["keyfile", "keyfile", "passphrase"])
         #expect(slots.filter(\.current).count == 1)
         for s in slots where s.kind == "keyfile" && !s.current {
@@ -33,7 +33,7 @@ import Testing
         for s in slots where s.kind == "passphrase" {
             #expect(try Harness.run(["key", "remove", "\(s.id)", "--key-file", second.path], env: viaSecond).status == 0)
         }
-        let last = try Harness.run(["key", "list", "--json", "--key-file", second.path], env: viaSecond).decode([KeySlotInfo].self)
+        let last = try Harness.run(["key", "list", "--json", "--key-file", second.path], env: viaSecond).decode(KeyListing.self).slots
         #expect(last.map(\.kind) == ["keyfile"] && last.allSatisfy(\.current), "only the second key file is left")
         let lastID = try #require(last.first).id
         let refuse = try Harness.run(["key", "remove", "\(lastID)", "--key-file", second.path], env: viaSecond)

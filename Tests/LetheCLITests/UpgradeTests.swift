@@ -3,8 +3,8 @@ import LetheTestSupport
 import Testing
 @testable import LetheCore
 
-/// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1 and -v2, made by
-/// the lethe of that format): 1 → 2 → 3 → 4 and 2 → 3 → 4.
+/// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1, -v2 and -v3, made
+/// by the lethe of that format): 1 → 2 → 3 → 4 → 5, 2 → … → 5 and 3 → 4 → 5.
 @Suite(.serialized) struct UpgradeTests {
     static let fixture = Repository.fixture("archive-v1")
     static let keyFile = Repository.fixture("archive-v1.key")
@@ -109,11 +109,11 @@ import Testing
         let f = try a.run(["forget", "--user", "U05C4R0L8MN", "--no-policy", "--reason", "test", "--key-file", a.keyFile.path])
         #expect(f.status == 0, "\(f.stderr)")
         #expect(try a.run(["audit", "--verify", "--key-file", a.keyFile.path]).status == 0)
-        // Format 4: the buckets the forget rewrote are compressed with the built-in dictionary
-        // (header 0x05), the others stay as format 2 wrote them (0x02), and both read.
+        // Format 5: the buckets the forget rewrote are compressed with the built-in dictionary
+        // (header 0x07), the others stay as format 2 wrote them (0x02), and both read.
         let headers = try Self.segmentHeaders(a.dir.appendingPathComponent("data.db"))
-        #expect(headers[0x05, default: 0] > 0 && headers[0x02, default: 0] > 0, "old and new segments side by side: \(headers)")
-        #expect(Set(headers.keys).isSubset(of: [0x02, 0x05]), "\(headers)")
+        #expect(headers[0x07, default: 0] > 0 && headers[0x02, default: 0] > 0, "old and new segments side by side: \(headers)")
+        #expect(Set(headers.keys).isSubset(of: [0x02, 0x07]), "\(headers)")
         let v = try a.run(["verify", "--key-file", a.keyFile.path])
         #expect(v.status == 0, "every segment, old and new, opens: \(v.stdout) \(v.stderr)")
     }
@@ -127,14 +127,30 @@ import Testing
         return counts
     }
 
+    @Test func formatThreeArchiveIsUpgradedAtFirstOpen() throws {
+        let a = try Self.copyFixture("upgrade-v3", version: 3)
+        #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "3")
+        let s = try Harness.run(["stats", "--json", "--key-file", a.keyFile.path], env: a.env)
+        #expect(s.status == 0, "\(s.stderr)")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(), "upgraded from 3")
+        // What format 4 adds works on it: role keys issued, refused where their role does not reach, revoked.
+        let importKey = a.root.appendingPathComponent("import.key")
+        let k = ["--key-file", a.keyFile.path]
+        #expect(try a.run(["key", "issue", "--role", "import", "--out", importKey.path] + k).status == 0)
+        #expect(try Harness.run(["search", "x", "--key-file", importKey.path], env: ["LETHE_ARCHIVE": a.dir.path]).status == 12)
+        #expect(try a.run(["key", "revoke", "1"] + k).status == 0)
+        #expect(try a.run(["audit", "--verify"] + k).status == 0)
+        #expect(try a.run(["verify"] + k).status == 0)
+    }
+
     /// kill -9 at random moments of the first open: keys.db is in one format or the next,
     /// never between, and the next open finishes the upgrade to exactly the same archive.
     @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
         let expected = try Self.freshExport()
         var rng = SplitMix64(seed: 0x1e7e_0002)
         var landed = 0, rounds = 0
-        for round in 0..<12 {
-            let from = round < 8 ? 1 : 2
+        for round in 0..<15 {
+            let from = round < 8 ? 1 : round < 11 ? 2 : 3
             let fixtureKeys = try Data(contentsOf: Self.fixture(version: from).appendingPathComponent("keys.db"))
             let a = try Self.copyFixture("upgrade-kill-\(round)", version: from)
             let journal = a.dir.appendingPathComponent("keys.db-journal")
@@ -145,7 +161,7 @@ import Testing
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(["1", "2", "3", "4"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+            #expect(["1", "2", "3", "4", "5"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
                     "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
             if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)

@@ -3,6 +3,16 @@ import Testing
 @testable import LetheCore
 
 func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+func bytes(hex: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var i = hex.startIndex
+    while i < hex.endIndex {
+        let j = hex.index(i, offsetBy: 2)
+        out.append(UInt8(hex[i..<j], radix: 16)!)
+        i = j
+    }
+    return out
+}
 func unhex(_ s: String) -> [UInt8] {
     var out: [UInt8] = []
     var it = s.makeIterator()
@@ -38,6 +48,48 @@ func key(_ range: Range<UInt8>) -> SecretKey { Array(range).withUnsafeBytes { Se
     @Test func keyFileKEKVector() {
         let kek = Archive.keyFileKEK(key(0..<32), archiveID: archiveID)
         #expect(kek.withUnsafeBytes { hex(Array($0)) } == "dd2cbe0dd4ea259929ab0fde68ebbcb56e3b9f592d12951f67f99184eef1542f")
+    }
+
+    /// Format 4 (docs/FORMAT.md §9): a role key's KEK and the AD of its material, computed with
+    /// Python's hashlib.blake2b(key=…, digest_size=32) and by hand (purpose 10, id 1, role code 1).
+    @Test func roleKeyVectors() throws {
+        let kek = Archive.roleKeyKEK(key(0..<32), archiveID: archiveID)
+        #expect(kek.withUnsafeBytes { hex(Array($0)) } == "000555f30751461e978dad2815b0e04dde2c2c3312800bc28a54098931354a28")
+        #expect(hex(Archive.roleKeyAD(archiveID: archiveID, id: 1, role: .importer))
+                == "6c65746865310a606162636465666768696a6b6c6d6e6f00000000000000010000000000000001")
+        #expect(hex(Archive.roleSecretAD(archiveID: archiveID, role: .retention)) == "6c65746865310b606162636465666768696a6b6c6d6e6f0000000000000002")
+        // The role key file's line parses back to the same role, id and secret.
+        let line = Array("# lethe role key: import.\nlethe-rolekey-v1:import:1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n".utf8)
+        let parsed = try #require(try RoleKeyFile.parse(line, path: "vector"))
+        #expect(parsed.role == .importer && parsed.id == 1 && parsed.secret.withUnsafeBytes { Array($0) } == Array(0..<32))
+        #expect(try RoleKeyFile.parse(Array("lethe-keyfile-v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n".utf8), path: "v") == nil,
+                "a full key file is not a role key file")
+    }
+
+    /// A delta key sealed to the archive (docs/FORMAT.md §2c), made independently with PyNaCl
+    /// (`SealedBox(PublicKey(pk)).encrypt(BLAKE2b(AD) || key)`, prefixed with 0x06): SK_import
+    /// `00 … 1f`, key `20 … 3f`, cno 1, bucket 19844, delta seq 1, archive id `60 … 6f`.
+    @Test func sealedDeltaKeyVector() throws {
+        let sk = key(0..<32)
+        #expect(hex(SealedBox.publicKey(of: sk)) == "8f40c5adb68f25624ae5b214ea767a6ec94d829d3d7b5e1ad1ba6f3e2138285f")
+        let ad = Archive.deltaKeyAD(archiveID: archiveID, BucketRef(cno: 1, bucket: 19844), seq: 1)
+        #expect(hex(ad) == "6c65746865310c606162636465666768696a6b6c6d6e6f00000000000000010000000000004d840000000000000001")
+        let sealed = bytes(hex: "065d0973ab2ad9d5b9aaf8b804901e9f093582bcebd751f049049e0cdf68e62479af282fbe64ab797aea17b269d6591974f4319bab7c030c869012ed16b804531554cb874aac52cf6f31fcb2a480d5aace5e72bfc5a601b6396c0f5e25c1b1db64df5722c434b278f405c6747b47cbf7b2")
+        #expect(SealedKey.open(sealed, ad: ad, secret: sk) == Array(0x20..<0x40))
+        let otherPlace = Archive.deltaKeyAD(archiveID: archiveID, BucketRef(cno: 1, bucket: 19845), seq: 1)
+        #expect(SealedKey.open(sealed, ad: otherPlace, secret: sk) == nil, "moved to another bucket, it does not open")
+    }
+
+    /// X25519 sealed boxes (libsodium crypto_box_seal): opened by the secret half only.
+    @Test func sealedBoxesOpenOnlyWithTheSecretHalf() {
+        let sk = SealedBox.secretKey(), other = SealedBox.secretKey()
+        let box = SealedBox.seal(Array(0..<32), to: SealedBox.publicKey(of: sk))
+        #expect(box.count == 32 + SealedBox.overhead)
+        #expect(SealedBox.open(box, secret: sk) == Array(0..<32))
+        #expect(SealedBox.open(box, secret: other) == nil)
+        var flipped = box
+        flipped[40] ^= 1
+        #expect(SealedBox.open(flipped, secret: sk) == nil)
     }
 }
 

@@ -44,7 +44,7 @@ import Testing
         #expect(try SealedRecord.decodeSegment(compressed: without, messages: 3, zstd: zstd) == seg)
     }
 
-    /// Header 0x05 must hold a frame naming a known dictionary; 0x02 one naming none.
+    /// Header 0x07 must hold a frame naming a known dictionary; 0x02 one naming none.
     @Test func aFrameNamingTheWrongDictionaryIsRefused() throws {
         let plain = Self.segment().encoded()
         let zstd = Zstd()

@@ -2,8 +2,12 @@ import Foundation
 
 /// The audit chain in keys.db (docs/FORMAT.md §8): appending, reading, verifying.
 extension Archive {
-    var auditKey: SecretKey { KDF.subkey(of: masterKey, context: "audit") }
-    var auditDetailKey: SecretKey { KDF.subkey(of: masterKey, context: "audit detail") }
+    var auditDetailKey: SecretKey {
+        get throws {
+            guard let k = auditDetailKeyIfAny else { throw Archive.roleCannot("open audit details") }
+            return k
+        }
+    }
 
     func auditHash(previous: [UInt8], entry: String) -> [UInt8] {
         KDF.keyedHash(key: auditKey, context: "audit", previous + Array(entry.utf8))
@@ -27,12 +31,12 @@ extension Archive {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         let sealed = sealRecord(Array(try encoder.encode(detail)), ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, seq),
-                                key: auditDetailKey)
+                                key: try auditDetailKey)
         return Data(sealed).base64EncodedString()
     }
 
     func openAuditDetail(_ base64: String, seq: Int64) -> AuditDetail? {
-        guard let sealed = Data(base64Encoded: base64),
+        guard let auditDetailKey = auditDetailKeyIfAny, let sealed = Data(base64Encoded: base64),
               let plain = try? SealedRecord.openRecord(Array(sealed), ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, seq),
                                                        key: auditDetailKey, zstd: zstd)
         else { return nil }
@@ -48,7 +52,8 @@ extension Archive {
         var r = record
         r.seq = prevSeq + 1
         r.prev = prevHash.hexString
-        r.detail = try sealAuditDetail(detail, seq: r.seq)
+        // The import role holds no ADK: its entries have no sealed detail (their counts are public).
+        r.detail = auditDetailKeyIfAny == nil ? nil : try sealAuditDetail(detail, seq: r.seq)
         r.shredded = nil
         r.heldBuckets = nil
         let json = try Archive.auditJSON(r)

@@ -124,6 +124,7 @@ extension Archive {
                 let gone = Set(b.forgotten.map(Importer.identity))
                 let keep = Segment(messages: old.messages.filter { !gone.contains(Importer.identity($0.ts)) })
                 try data.putSegment(.init(ref: b.ref, messages: Int64(keep.messages.count), body: sealSegment(keep, at: b.ref, key: key)))
+                try refreshDigests(b.ref, keep)
             }
         }
         // 3 and 4.
@@ -206,7 +207,7 @@ extension Archive {
 
     private func storePendingForget(_ p: PendingForget) throws {
         let json = Array(try JSONEncoder().encode(p))
-        let sealed = sealRecord(json, ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, 0), key: auditDetailKey)
+        let sealed = sealRecord(json, ad: Envelope.associatedData(.auditDetail, archiveID: archiveID, 0), key: try auditDetailKey)
         try keystore.setMeta("pending_forget", sealed)
         manifest.pendingForget = KDF.digest(sealed)
     }

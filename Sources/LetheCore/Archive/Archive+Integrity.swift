@@ -100,7 +100,8 @@ extension Archive {
             manifest = Manifest(formatVersion: formatVersion, scheme: scheme, createdAt: 0, nextChannelNumber: try keystore.nextChannelNumber(),
                                 tombstones: try tombstoneDigest(), pendingPurges: try pendingPurgeDigest(),
                                 auditSeq: last.seq, auditHead: last.hash,
-                                forgotten: try forgottenDigest(), rewrites: try rewriteDigest(), pendingForget: try pendingForgetHash())
+                                forgotten: try forgottenDigest(), rewrites: try rewriteDigest(), pendingForget: try pendingForgetHash(),
+                                roleKeys: try roleKeyDigest())
             return
         }
         manifest = m
@@ -130,6 +131,9 @@ extension Archive {
         if formatVersion >= 3 {
             if try rewriteDigest() != m.rewrites { problems.append("the keys of buckets being rewritten are not the ones a forget recorded") }
             if try pendingForgetHash() != m.pendingForget { problems.append("the pending forget is not the one that was recorded") }
+        }
+        if formatVersion >= 4, try roleKeyDigest() != m.roleKeys {
+            problems.append("the role keys are not the ones issued and revoked (a row added, removed, or a revoked key's material put back)")
         }
         let pending = try pendingPurgeDigest()
         if pending != m.pendingPurges {

@@ -52,6 +52,7 @@ extension Archive {
         if existing != record {
             try data.putChannelRecord(cno: made.cno, record: sealRecord(record, ad: channelRecordAD(made.cno), key: key))
         }
+        try noteRecordDigest(kind: 1, cno: made.cno, record)
         return made
     }
 
@@ -97,6 +98,7 @@ extension Archive {
     func store(_ user: User) throws -> UserChange {
         let tag = userTag(user.id)
         let plain = UserRecord.encode(user)
+        try noteRecordDigest(kind: 2, cno: 0, plain)
         if let existing = try data.user(tag: tag) {
             let old = try openRecord(existing.record, ad: userRecordAD(existing.uno), key: directoryKey, what: "user record \(existing.uno)")
             guard old != plain else { return .unchanged }
@@ -147,6 +149,7 @@ extension Archive {
         let key = try bucketKey(ref) ?? createBucketKey(ref)
         let body = sealSegment(segment, at: ref, key: key)
         try data.putSegment(.init(ref: ref, messages: Int64(segment.messages.count), body: body))
+        try refreshDigests(ref, segment)
         return body.count
     }
 

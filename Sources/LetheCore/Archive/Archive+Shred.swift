@@ -75,6 +75,7 @@ extension Archive {
                 }
                 for t in list {
                     try keystore.deleteBucketKey(t.ref)
+                    if formatVersion >= 4 { try keystore.deleteDeltaKeys(t.ref) }  // a bucket's keys go together, whoever wrote them
                     try insertTombstone(tag: row.tag, bucket: t.ref.bucket, shreddedAt: now, rule: t.rule)
                     try addPendingPurge(.bucket(t.ref))
                     result.buckets += 1
@@ -84,6 +85,7 @@ extension Archive {
             for cno in emptied.sorted() {
                 guard let row = try keystore.channelKey(cno: cno) else { continue }
                 try keystore.deleteChannel(cno: cno)
+                if formatVersion >= 4 { try keystore.deleteDeltaKeys(cno: cno) }
                 try insertTombstone(tag: row.tag, bucket: nil, shreddedAt: now, rule: "(whole conversation)")
                 try addPendingPurge(.conversation(cno: cno))
                 channelKeyCache(remove: cno)

@@ -16,6 +16,7 @@ extension Archive {
         if formatVersion == 1 { try upgradeToFormatTwo() }
         if formatVersion == 2 { try upgradeToFormatThree() }
         if formatVersion == 3 { try upgradeToFormatFour() }
+        if formatVersion == 4 { try upgradeToFormatFive() }
     }
 
     /// The stored manifest, if it authenticates.
@@ -23,24 +24,6 @@ extension Archive {
         guard let bytes = try keystore.meta("manifest"), let mac = try keystore.meta("manifest_mac"),
               Sodium.equal(integrityKey.manifestMAC(bytes, archiveID: archiveID), mac) else { return nil }
         return try? Manifest.decode(bytes)
-    }
-
-    /// Format 3 → 4: segments may be compressed with a built-in dictionary (envelope header
-    /// 0x05). Nothing stored changes: old segments stay as they are (header 0x02) and are
-    /// rewritten with the dictionary only when an import or a forget rewrites their bucket.
-    /// The version number rises so that a lethe that cannot read header 0x05 refuses the archive.
-    private func upgradeToFormatFour() throws {
-        guard var m = try authenticManifest() else {
-            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 4",
-                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
-        }
-        try keystore.db.transaction {
-            m.formatVersion = 4
-            manifest = m
-            try keystore.setMeta("format_version", Array("4".utf8))
-            try storeManifest()
-        }
-        formatVersion = 4
     }
 
     /// Format 2 → 3: the tables of `lethe forget` (per-message tombstones, rewrite keys); the
@@ -60,6 +43,43 @@ extension Archive {
         formatVersion = 3
     }
 
+    /// Format 3 → 4: role keys. The `role_keys` table and the archive's two X25519 keypairs
+    /// (secret halves wrapped under MK); the manifest gains the role keys' digest (empty).
+    private func upgradeToFormatFour() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 4",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        try keystore.db.transaction {
+            try keystore.db.execute(Schema.keystoreV4)
+            try Archive.createRoleKeypairs(keystore, archiveID: archiveID, masterKey: masterKey)
+            m.formatVersion = 4
+            m.roleKeys = RowSetDigest()
+            manifest = m
+            try keystore.setMeta("format_version", Array("4".utf8))
+            try storeManifest()
+        }
+        formatVersion = 4
+    }
+
+    /// Format 4 → 5: segments may be compressed with a built-in dictionary (envelope header
+    /// 0x07). Nothing stored changes: old segments stay as they are (header 0x02) and are
+    /// rewritten with the dictionary only when an import or a forget rewrites their bucket.
+    /// The version number rises so that a lethe that cannot read header 0x07 refuses the archive.
+    private func upgradeToFormatFive() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 5",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        try keystore.db.transaction {
+            m.formatVersion = 5
+            manifest = m
+            try keystore.setMeta("format_version", Array("5".utf8))
+            try storeManifest()
+        }
+        formatVersion = 5
+    }
+
     /// Format 1 → 2: channel keys rewrapped with their tag in the associated data; audit
     /// entries' channel details sealed (the chain recomputed); the manifest written.
     private func upgradeToFormatTwo() throws {
@@ -67,7 +87,7 @@ extension Archive {
             // 1. Channel keys: unwrap under the format-1 associated data, rewrap under format 2's.
             for row in try keystore.channels() {
                 let old = Envelope.channelKeyAD(archiveID: archiveID, cno: row.cno, tag: row.tag, formatVersion: 1)
-                guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: old) else {
+                guard let key = AEAD.unwrap(row.wrapped, under: try masterKey, ad: old) else {
                     throw LetheError(.integrity, "conversation #\(row.cno): its wrapped key does not authenticate; the archive was not upgraded",
                                      hint: "run `lethe verify` with a lethe of format 1, or restore keys.db from a backup")
                 }
@@ -111,8 +131,23 @@ extension Archive {
         }
     }
 
-    /// The second step of an upgrade: data.db's version number (its tables do not change).
-    func finishDataUpgrade() throws {
-        try data.db.transaction { try data.setMeta("format_version", Array(String(formatVersion).utf8)) }
+    /// The second step of an upgrade: data.db's version number, and from format 4 its new
+    /// tables with the digests of what it holds (so that a role-key import skips messages the
+    /// archive already has). One data.db transaction, repeated by later opens until done.
+    /// Format 4's step (the role-import tables and the digests of what the archive holds) runs
+    /// only for a data.db older than 4; format 5 changes no data.db table.
+    func finishDataUpgrade(from dataVersion: Int64) throws {
+        try data.db.transaction {
+            if formatVersion >= 4 && dataVersion < 4 {
+                try data.db.execute(Schema.dataV4)
+                for (ref, _) in try data.segmentIndex() {
+                    guard let s = try? segment(ref) else { continue }  // a damaged bucket: no digests (a role import then writes a delta)
+                    for m in s.messages { try data.insertDigest(ref, messageDigest(cno: ref.cno, m)) }
+                }
+                for c in try conversations() { if let cno = c.cno { try data.insertRecordDigest(recordDigest(kind: 1, cno: cno, ChannelRecord.encode(c))) } }
+                for u in try users() { try data.insertRecordDigest(recordDigest(kind: 2, cno: 0, UserRecord.encode(u))) }
+            }
+            try data.setMeta("format_version", Array(String(formatVersion).utf8))
+        }
     }
 }

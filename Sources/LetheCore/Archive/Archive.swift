@@ -18,10 +18,19 @@ public final class Archive {
     let archiveID: [UInt8]
     let keystore: Keystore
     let data: DataStore
-    let masterKey: SecretKey
+    /// The master key; nil when a role key opened the archive (then `role` says which).
+    let masterKeyIfFull: SecretKey?
     let tagKey: SecretKey
     let integrityKey: IntegrityKey
-    let directoryKey: SecretKey
+    let directoryKeyIfFull: SecretKey?
+    /// AK: keys the audit chain (docs/FORMAT.md §8).
+    let auditKey: SecretKey
+    /// ADK: seals audit details; nil for the import role (its entries have no sealed detail).
+    let auditDetailKeyIfAny: SecretKey?
+    /// DGK: keyed digests of messages and records (format 4, §2b).
+    let digestKey: SecretKey
+    /// The role key that opened the archive; nil when the full secret did.
+    let role: RoleGrant?
     /// The keystore's authenticated state, kept current by every keystore write of this process.
     var manifest: Manifest!
     /// The manifest as it was when the import's transaction began (restored on rollback).
@@ -42,6 +51,8 @@ public final class Archive {
     private let lock: ArchiveLock
     /// The one zstd context of this archive (not thread-safe: the archive is used from one thread).
     let zstd = Zstd()
+    /// What this open folded in of role-key imports (nil when it found nothing to fold).
+    public internal(set) var compaction: CompactReport?
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
 
@@ -56,14 +67,61 @@ public final class Archive {
         self.archiveID = archiveID
         self.keystore = keystore
         self.data = data
-        self.masterKey = masterKey
+        self.masterKeyIfFull = masterKey
         self.lock = lock
         self.tagKey = KDF.subkey(of: masterKey, context: "tags")
         self.integrityKey = IntegrityKey(masterKey: masterKey)
+        self.auditKey = KDF.subkey(of: masterKey, context: "audit")
+        self.auditDetailKeyIfAny = KDF.subkey(of: masterKey, context: "audit detail")
+        self.digestKey = KDF.subkey(of: masterKey, context: "digest")
+        self.role = nil
         guard let wrappedDK = try keystore.archiveKey("directory"),
               let dk = AEAD.unwrap(wrappedDK, under: masterKey, ad: Envelope.associatedData(.directoryKey, archiveID: archiveID))
         else { throw LetheError(.integrity, "keys.db: the directory key does not authenticate") }
-        self.directoryKey = dk
+        self.directoryKeyIfFull = dk
+    }
+
+    /// An archive opened by an import role key: its material's keys, no master key.
+    private init(directory: URL, mode: Mode, scheme: BucketScheme, formatVersion: Int64, archiveID: [UInt8], keystore: Keystore, data: DataStore,
+                 importGrant grant: RoleGrant, lock: ArchiveLock) {
+        precondition(grant.role == .importer && grant.keys.count == 6)
+        self.directory = directory
+        self.mode = mode
+        self.scheme = scheme
+        self.formatVersion = formatVersion
+        self.archiveID = archiveID
+        self.keystore = keystore
+        self.data = data
+        self.masterKeyIfFull = nil
+        self.lock = lock
+        self.tagKey = grant.keys[2]
+        self.integrityKey = IntegrityKey(key: grant.keys[3])
+        self.auditKey = grant.keys[4]
+        self.auditDetailKeyIfAny = nil
+        self.digestKey = grant.keys[5]
+        self.role = grant
+        self.directoryKeyIfFull = nil
+    }
+
+    /// The master key, or a refusal when a role key opened the archive (a bug: the CLI
+    /// refuses such commands before they run; this keeps one from ever reading garbage).
+    var masterKey: SecretKey {
+        get throws {
+            guard let k = masterKeyIfFull else { throw Archive.roleCannot("open the master key") }
+            return k
+        }
+    }
+
+    var directoryKey: SecretKey {
+        get throws {
+            guard let k = directoryKeyIfFull else { throw Archive.roleCannot("open the user directory") }
+            return k
+        }
+    }
+
+    static func roleCannot(_ what: String) -> LetheError {
+        LetheError(.roleRefused, "this key's role does not allow that command: a role key cannot \(what)",
+                   hint: "run the command with the archive's full secret")
     }
 
     // MARK: - Creating
@@ -125,6 +183,7 @@ public final class Archive {
                 if let passphrase = credentials.passphrase {
                     try addPassphraseSlot(ks, archiveID: archiveID, masterKey: masterKey, passphrase: passphrase, profile: options.kdf, now: now)
                 }
+                try createRoleKeypairs(ks, archiveID: archiveID, masterKey: masterKey)
                 try ks.setMeta("next_cno", Array("1".utf8))
                 let manifest = Manifest(formatVersion: Schema.formatVersion, scheme: options.scheme, createdAt: now, nextChannelNumber: 1,
                                         tombstones: RowSetDigest(), pendingPurges: RowSetDigest(), auditSeq: 0,
@@ -165,8 +224,12 @@ public final class Archive {
     // MARK: - Opening
 
     /// Opens and unlocks an archive. `command` is recorded in the lock for other processes to see.
-    public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0) throws -> Archive {
-        try open(at: directory, credentials: credentials, unlocked: nil, mode: mode, command: command, waitSeconds: waitSeconds)
+    /// `roles` are the roles whose keys may run this command (docs/SECURITY.md "Role keys"):
+    /// a role key of another role is refused (`roleRefused`, exit 12) before anything is
+    /// locked, upgraded or written.
+    public static func open(at directory: URL, credentials: Credentials, mode: Mode, command: String, waitSeconds: Double = 0,
+                            roles: Set<Role> = []) throws -> Archive {
+        try open(at: directory, credentials: credentials, unlocked: nil, mode: mode, command: command, waitSeconds: waitSeconds, roles: roles)
     }
 
     /// Lets go of this reader's lock and opens the archive again for writing with the master
@@ -190,7 +253,7 @@ public final class Archive {
     }
 
     private static func open(at directory: URL, credentials: Credentials, unlocked: (SecretKey, Int64)?, mode: Mode, command: String,
-                             waitSeconds: Double) throws -> Archive {
+                             waitSeconds: Double, roles: Set<Role> = []) throws -> Archive {
         let (keysPath, dataPath) = try files(of: directory)
         guard unlocked != nil || credentials.isEmpty == false else {
             throw LetheError(.usage, "no secret given", hint: "set LETHE_PASSPHRASE, or pass --passphrase-file FILE or --key-file FILE")
@@ -201,8 +264,32 @@ public final class Archive {
         var keysDB = try SQLiteDatabase(path: keysPath, options: hotJournal ? [.readWrite] : [.readOnly])
         var keystore = try Keystore(db: keysDB)
         let (version, archiveID, metaScheme) = try readHeader(keystore, path: keysPath)
-        let (masterKey, slotID) = try unlocked ?? unlock(keystore, archiveID: archiveID, credentials: credentials)
-        let hasPending = try !keystore.pendingPurges().isEmpty || keystore.meta("pending_forget") != nil
+        var grant: RoleGrant? = nil
+        if unlocked == nil, let roleKey = credentials.roleKey {
+            // A role key opens its role's material only (never the master key), and only for
+            // the commands its role allows; either refusal comes before any lock or write.
+            let opened = try unlockRole(keystore, archiveID: archiveID, version: version, key: roleKey)
+            grant = opened
+            guard roles.contains(opened.role) else {
+                let allowed = opened.role == .importer ? "`lethe import`" : "`lethe retention plan|apply`, `lethe policy check` and `lethe audit`"
+                throw LetheError(.roleRefused, "this key's role does not allow that command: role key \(opened.id) is \(opened.role == .importer ? "an import" : "a retention") key, which may run only \(allowed)",
+                                 hint: "run `\(command)` with the archive's full secret (passphrase or full key file); nothing was read or changed")
+            }
+            if opened.role == .retention {
+                throw LetheError(.failure, "`\(command)` with a retention role key is not built yet (issue #12: the retention role comes after the import role)",
+                                 hint: "run it with the archive's full secret for now; nothing was read or changed")
+            }
+            if try keystore.meta("pending_forget") != nil {
+                throw LetheError(.failure, "a `lethe forget` is unfinished: the next command run with the full secret finishes it",
+                                 hint: "run any command with the full secret, then import again; nothing was read or changed")
+            }
+        }
+        var masterKey: SecretKey? = nil, slotID: Int64 = 0
+        if grant == nil { (masterKey, slotID) = try unlocked ?? unlock(keystore, archiveID: archiveID, credentials: credentials) }
+        // Work a reader finishes when it can have the archive to itself: a shred's ciphertext,
+        // a forget, role-key imports to fold in. (A role key finishes none of them.)
+        let hasPending = try grant == nil && (!keystore.pendingPurges().isEmpty || keystore.meta("pending_forget") != nil
+                                             || (version >= 4 && deltasPending(keystore)))
         // End the read: a statement left unreset keeps a shared lock on keys.db, and a
         // process waiting for the archive lock below must not block the holder's commit.
         keysDB.resetAll()
@@ -228,12 +315,27 @@ public final class Archive {
         }
         let (data, dataVersion) = try openData(dataPath, keysPath: keysPath, keysVersion: version, archiveID: archiveID, needsUpgrade: needsUpgrade)
 
-        // 3. Upgrade, check the manifest, finish an interrupted shred.
+        if let grant {
+            // The import role: no upgrade to run (role keys exist from format 4 on), nothing of
+            // another run to finish; the manifest checked under IK before anything is written.
+            guard dataVersion >= version else {
+                throw LetheError(.failure, "\(dataPath) is not yet upgraded to format \(version): the next command run with the full secret finishes it",
+                                 hint: "run any command with the full secret, then import again; nothing was changed")
+            }
+            let archive = Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
+                                  keystore: keystore, data: data, importGrant: grant, lock: lock)
+            try archive.checkManifest(full: true)
+            try archive.requireIntact()
+            return archive
+        }
+        guard let masterKey else { throw LetheError(.failure, "internal: no key opened the archive") }
+
+        // 3. Upgrade, check the manifest, finish an interrupted shred, fold role-key imports in.
         let archive = try Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
                                   keystore: keystore, data: data, masterKey: masterKey, lock: lock)
         archive.unlockedSlot = slotID
         if needsUpgrade { try archive.upgrade() }
-        if dataVersion < archive.formatVersion { try archive.finishDataUpgrade() }
+        if dataVersion < archive.formatVersion { try archive.finishDataUpgrade(from: dataVersion) }
         try archive.checkManifest(full: writable)
         if mode == .write { try archive.requireIntact() }
         if writable && archive.integrityProblems.isEmpty {
@@ -244,6 +346,15 @@ public final class Archive {
                 // A reader offered to finish an interrupted shred but the disk is full: the keys
                 // are already gone, so it reads on; the next run with room removes the ciphertext.
             }
+            if archive.formatVersion >= 4, try deltasPending(keystore) {
+                let r = try archive.compact()
+                archive.compaction = r
+                if !r.isEmpty {
+                    archive.notes.append("folded in what role-key imports wrote: \(r.deltaSegments) delta segments into \(r.buckets) buckets (\(r.messagesAdded) messages added, \(r.messagesUpdated) updated), \(r.records) records")
+                }
+            }
+        } else if archive.formatVersion >= 4, try deltasPending(keystore) {
+            archive.notes.append("role-key imports are not folded in yet (another lethe process is using the archive): what they wrote is not shown by this run; run it again when the archive is free")
         }
         return archive
     }
@@ -381,7 +492,11 @@ public final class Archive {
         guard let row = try keystore.channelKey(cno: cno) else {
             throw LetheError(.integrity, "channel \(slackID(cno: cno)): its key is missing from keys.db")
         }
-        guard let key = AEAD.unwrap(row.wrapped, under: masterKey, ad: channelKeyAD(cno: cno, tag: row.tag)) else {
+        // A conversation a role-key import made has its key sealed to the archive (format 4):
+        // the master key's holder opens it with SK_import; the import role cannot.
+        let ad = channelKeyAD(cno: cno, tag: row.tag)
+        let opened = SealedKey.isSealed(row.wrapped) ? try openSealedKey(row.wrapped, ad: ad) : AEAD.unwrap(row.wrapped, under: try masterKey, ad: ad)
+        guard let key = opened else {
             throw LetheError(.integrity, "channel \(slackID(cno: cno)): its wrapped key does not authenticate with its tag (keys.db altered: tags swapped, or the row damaged)")
         }
         channelKeyCache[cno] = key
@@ -400,7 +515,9 @@ public final class Archive {
         if let row = try keystore.channel(tag: tag) { return (row.cno, false) }
         let cno = try keystore.nextChannelNumber()
         let key = SecretKey.random()
-        try keystore.insertChannel(cno: cno, tag: tag, wrapped: AEAD.wrap(key, under: masterKey, ad: channelKeyAD(cno: cno, tag: tag)))
+        // A role-key import seals the new key to the archive: it forgets it when it exits.
+        let ad = channelKeyAD(cno: cno, tag: tag)
+        try keystore.insertChannel(cno: cno, tag: tag, wrapped: role == nil ? AEAD.wrap(key, under: try masterKey, ad: ad) : try sealToArchive(key, ad: ad))
         manifest.nextChannelNumber = cno + 1
         channelKeyCache[cno] = key
         slackIDs[cno] = slackID
@@ -445,8 +562,8 @@ public final class Archive {
     func sealSegment(_ segment: Segment, at ref: BucketRef, key: SecretKey) -> [UInt8] {
         var plain = segment.encoded()
         defer { Sodium.wipe(&plain) }
-        // Format 4: with the built-in dictionary (FORMAT.md §4a). An archive is upgraded at
-        // open, before anything is written, so every segment written now is in format 4.
+        // Format 5: with the built-in dictionary (FORMAT.md §4a). An archive is upgraded at
+        // open, before anything is written, so every segment written now is in format 5.
         var compressed = zstd.compress(plain, dictionary: ZstdDictionary.current)
         defer { Sodium.wipe(&compressed) }
         let ad = Envelope.associatedData(.segment, archiveID: archiveID, ref.cno, ref.bucket, Int64(segment.messages.count))

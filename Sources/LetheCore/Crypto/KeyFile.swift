@@ -28,14 +28,20 @@ public enum KeyFile {
         }
         text[text.count - 1] = 10  // replace the NUL terminator with a newline
         defer { Sodium.wipe(&text) }
+        try writeNew(text, at: url, what: "key file")
+        return key
+    }
+
+    /// Writes `text` as a new file of mode 0600 at `url`, never replacing anything there.
+    static func writeNew(_ text: [UInt8], at url: URL, what: String) throws {
         // Written in full beside the target, then linked into place: a process killed
         // half-way leaves no empty or partial key file that a re-run would refuse.
-        if FileManager.default.fileExists(atPath: url.path) { throw exists(url) }
+        if FileManager.default.fileExists(atPath: url.path) { throw exists(url, what) }
         let tmp = url.path + ".lethe-tmp"
         unlink(tmp)  // the remains of an interrupted create: its key opens nothing
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            throw LetheError(.failure, "cannot create key file \(url.path): \(String(cString: strerror(errno)))")
+            throw LetheError(.failure, "cannot create \(what) \(url.path): \(String(cString: strerror(errno)))")
         }
         defer { unlink(tmp) }
         let written = text.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
@@ -45,19 +51,18 @@ public enum KeyFile {
         guard synced else {
             // A short write without an error is a full disk too.
             let full = (written >= 0 && written < text.count) || [ENOSPC, EDQUOT, EFBIG].contains(writeErrno)
-            throw LetheError(full ? .noSpace : .failure, "cannot write key file \(url.path): \(String(cString: strerror(written >= 0 && written < text.count ? ENOSPC : writeErrno)))")
+            throw LetheError(full ? .noSpace : .failure, "cannot write \(what) \(url.path): \(String(cString: strerror(written >= 0 && written < text.count ? ENOSPC : writeErrno)))")
         }
         // link() fails if the target exists, so an existing key file is never replaced.
         if link(tmp, url.path) != 0 {
-            if errno == EEXIST { throw exists(url) }
-            throw LetheError(.failure, "cannot create key file \(url.path): \(String(cString: strerror(errno)))")
+            if errno == EEXIST { throw exists(url, what) }
+            throw LetheError(.failure, "cannot create \(what) \(url.path): \(String(cString: strerror(errno)))")
         }
         fsyncDirectory(url.deletingLastPathComponent())
-        return key
     }
 
-    private static func exists(_ url: URL) -> LetheError {
-        LetheError(.usage, "cannot create key file \(url.path): it already exists",
+    private static func exists(_ url: URL, _ what: String) -> LetheError {
+        LetheError(.usage, "cannot create \(what) \(url.path): it already exists",
                    hint: "to use an existing key file with a new archive, remove it first or choose another path")
     }
 
@@ -69,6 +74,11 @@ public enum KeyFile {
         defer { try? handle.close() }
         var bytes = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
         defer { Sodium.wipe(&bytes) }
+        return try parse(bytes, path: url.path)
+    }
+
+    /// The key in a key file's bytes (its first 4 KiB).
+    static func parse(_ bytes: [UInt8], path: String) throws -> SecretKey {
         // Find the line that starts with the prefix.
         var lineStart = 0
         while lineStart < bytes.count {
@@ -93,6 +103,6 @@ public enum KeyFile {
             }
             lineStart = lineEnd + 1
         }
-        throw LetheError(.wrongSecret, "\(url.path) is not a lethe key file", hint: "a key file is made by `lethe init --key-file FILE`")
+        throw LetheError(.wrongSecret, "\(path) is not a lethe key file", hint: "a key file is made by `lethe init --key-file FILE`")
     }
 }

@@ -17,9 +17,13 @@ public enum Envelope {
         case zstdJSON = 0x03
         /// A search filter (`IndexFilter`), not compressed: its bits are random-looking.
         case filter = 0x04
+        /// A role key's material: `u8 1 || u8 role || u8 n || n × 32-byte keys` (format 4).
+        case roleMaterial = 0x05
+        /// Not an AEAD envelope: `0x06 || crypto_box_seal(PK_import, BLAKE2b(AD) || payload)` (format 4, `SealedKey`).
+        case sealedToArchive = 0x06
         /// A zstd frame holding a bucket segment, compressed with one of lethe's built-in
-        /// dictionaries, which the frame's header names by id (format 4; `ZstdDictionary`).
-        case zstdDictionarySegment = 0x05
+        /// dictionaries, which the frame's header names by id (format 5; `ZstdDictionary`).
+        case zstdDictionarySegment = 0x07
     }
 
     /// What an envelope is for; part of its associated data.
@@ -33,6 +37,11 @@ public enum Envelope {
         case user = 7         // a user record under the directory key; field: user number
         case filter = 8       // a search filter under its channel key; fields: channel number, epoch
         case auditDetail = 9  // the sealed detail of an audit entry under the audit detail key; field: entry number
+        case roleKey = 10     // a role key's material under that role key's KEK; fields: role key id, role code (format 4)
+        case roleSecret = 11  // a role keypair's X25519 secret half under the master key; field: role code (format 4)
+        case deltaKey = 12    // a delta segment's key, sealed to PK_import; fields: channel number, bucket, delta seq (format 4)
+        case recordDelta = 13 // a record a role-key import wrote, sealed to PK_import; fields: kind (1 channel, 2 user), channel number, seq
+        case deltaSegment = 14 // a role-key import's messages of one bucket under its delta key; fields: channel, bucket, seq, message count
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

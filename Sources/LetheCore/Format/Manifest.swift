@@ -9,8 +9,8 @@
 /// integrity key, a subkey of the master key: a change to any of them without the
 /// key shows as a mismatch before anything acts on it.
 struct Manifest: Equatable, Sendable {
-    /// 2 from format 3 on (forgotten messages, rewrites, the pending forget); 1 in format 2.
-    static let encodingVersion: UInt8 = 2
+    /// 3 from format 4 on (role keys); 2 in format 3 (forgotten messages, rewrites, the pending forget); 1 in format 2.
+    static let encodingVersion: UInt8 = 3
 
     var formatVersion: Int64
     var scheme: BucketScheme
@@ -27,6 +27,9 @@ struct Manifest: Equatable, Sendable {
     var rewrites = RowSetDigest()
     /// BLAKE2b of the pending forget's record, 32 zero bytes when none is pending.
     var pendingForget = [UInt8](repeating: 0, count: 32)
+    /// The role keys (format 4): each row's id, role, dates and wrapped material. Revoking
+    /// changes a row, so a revoked key's old row put back from a copy does not match.
+    var roleKeys = RowSetDigest()
 
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 160)
@@ -42,13 +45,14 @@ struct Manifest: Equatable, Sendable {
         forgotten.write(&w)
         rewrites.write(&w)
         w.data(pendingForget)
+        roleKeys.write(&w)
         return w.bytes
     }
 
     static func decode(_ bytes: [UInt8]) throws -> Manifest {
         var r = ByteReader(bytes)
         let encoding = try r.u8()
-        guard encoding == 1 || encoding == encodingVersion else { throw ByteReader.Malformed() }
+        guard (1...encodingVersion).contains(encoding) else { throw ByteReader.Malformed() }
         let version = try r.i64()
         guard let scheme = BucketScheme(rawValue: try r.string()) else { throw ByteReader.Malformed() }
         var m = Manifest(formatVersion: version, scheme: scheme, createdAt: try r.i64(), nextChannelNumber: try r.i64(),
@@ -59,6 +63,7 @@ struct Manifest: Equatable, Sendable {
             m.rewrites = try RowSetDigest.read(&r)
             m.pendingForget = try r.data()
         }
+        if encoding >= 3 { m.roleKeys = try RowSetDigest.read(&r) }
         guard r.atEnd, m.auditHead.count == 32, m.pendingForget.count == 32 else { throw ByteReader.Malformed() }
         return m
     }
@@ -103,6 +108,9 @@ struct IntegrityKey {
 
     init(masterKey: SecretKey) { key = KDF.subkey(of: masterKey, context: "integrity") }
 
+    /// IK as a role key's material carries it.
+    init(key: SecretKey) { self.key = key }
+
     func manifestMAC(_ encoded: [UInt8], archiveID: [UInt8]) -> [UInt8] {
         KDF.keyedHash(key: key, context: "manifest", archiveID + encoded)
     }
@@ -124,6 +132,17 @@ struct IntegrityKey {
         w.i64(ref.bucket)
         w.data(wrapped)
         return KDF.keyedHash(key: key, context: "rewrite", w.bytes)
+    }
+
+    /// A role key row (format 4): `tag(IK, "role key", i64 id || str role || i64 created_at || i64 revoked_at (0: live) || data wrapped)`.
+    func roleKeyMAC(id: Int64, role: String, createdAt: Int64, revokedAt: Int64?, wrapped: [UInt8]) -> [UInt8] {
+        var w = ByteWriter(capacity: 48 + wrapped.count)
+        w.i64(id)
+        w.string(role)
+        w.i64(createdAt)
+        w.i64(revokedAt ?? 0)
+        w.data(wrapped)
+        return KDF.keyedHash(key: key, context: "role key", w.bytes)
     }
 
     func pendingPurgeMAC(cno: Int64, bucket: Int64) -> [UInt8] {

@@ -49,11 +49,21 @@ public struct ImportReport: Codable, Sendable {
     public var notes: [String] = []
     /// Every file of the exports that was not imported, with why; `--strict` fails on any.
     public var filesUnread: [UnreadFile] = []
+    /// A role-key import (format 4): the role key's id. It cannot read what the archive holds,
+    /// so new and changed messages are not told apart: they are `messages_deferred`, written as
+    /// delta segments that the next full-key command folds in (then counted as added or updated).
+    public var roleKey: Int64?
+    public var messagesDeferred = 0
+    /// Conversation and user records written sealed for the full key to fold in.
+    public var recordsDeferred = 0
+    /// Its audit entry.
+    public var auditSeq: Int64?
 
     public init() {}
 
     public var messagesSeen: Int {
-        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged + messagesSkippedForgotten
+        messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged
+            + messagesSkippedForgotten + messagesDeferred
     }
 }
 
@@ -101,6 +111,10 @@ public final class Importer {
             } catch let error as LetheError where error.kind == .badInput {
                 throw error.within(name)  // which export, when several are imported
             }
+        }
+        if let role = archive.role {
+            report.roleKey = role.id
+            report.auditSeq = try archive.appendRoleImportAudit(report)
         }
         try commit()
         do {
@@ -171,6 +185,11 @@ public final class Importer {
         for user in users {
             // A profile `lethe forget --include-profile` removed stays removed.
             if try archive.profileForgotten(slackID: user.id) { continue }
+            if archive.role != nil {
+                // The import role cannot read the directory: a record not already there goes sealed.
+                if try archive.writeRecordDelta(kind: 2, cno: 0, UserRecord.encode(user)) { report.recordsDeferred += 1 }
+                continue
+            }
             switch try archive.store(user) {
             case .added: report.usersAdded += 1
             case .updated: report.usersUpdated += 1
@@ -188,6 +207,12 @@ public final class Importer {
         var cno: Int64? = nil
         func channel() throws -> Int64 {
             if let cno { return cno }
+            if archive.role != nil, let known = try archive.conversationNumber(slackID: conversation.id) {
+                // Its key is out of the import role's reach: the record goes sealed, when it changed.
+                if try archive.writeRecordDelta(kind: 1, cno: known, ChannelRecord.encode(conversation)) { report.recordsDeferred += 1 }
+                cno = known
+                return known
+            }
             let made = try archive.store(conversation)
             if made.created { report.channelsAdded += 1 }
             cno = made.cno
@@ -256,6 +281,7 @@ public final class Importer {
 
     /// Returns the messages that were added or changed.
     private func mergeBucket(_ ref: BucketRef, incoming: [String: Segment.Message], channelID: String) throws -> [Segment.Message] {
+        if archive.role != nil { return try writeDelta(ref, incoming: incoming) }
         var merged: [String: Segment.Message] = [:]
         var changed: [Segment.Message] = []
         do {
@@ -274,6 +300,45 @@ public final class Importer {
             }
             return []
         }
+        let counts = Importer.merge(into: &merged, incoming: incoming)
+        report.messagesAdded += counts.added
+        report.messagesUpdated += counts.updated
+        report.messagesUnchanged += counts.unchanged
+        changed = counts.changed
+        guard !changed.isEmpty else { return [] }
+        let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
+        bytesSinceCommit += try archive.write(segment, at: ref)
+        report.bucketsWritten += 1
+        return changed
+    }
+
+    /// A role-key import's bucket: the messages the archive does not hold exactly (by keyed
+    /// digest) go in one delta segment under a new key sealed to the archive. Nothing is
+    /// merged and no filter is touched (the import role can open neither): the compaction
+    /// does both. Returns no messages, so no filter is written.
+    private func writeDelta(_ ref: BucketRef, incoming: [String: Segment.Message]) throws -> [Segment.Message] {
+        var fresh: [Segment.Message] = []
+        for m in incoming.values {
+            if try archive.hasMessage(ref, m) { report.messagesUnchanged += 1 } else { fresh.append(m) }
+        }
+        guard !fresh.isEmpty else { return [] }
+        bytesSinceCommit += try archive.writeDelta(Segment(messages: fresh.sorted { $0.ts < $1.ts }), at: ref)
+        report.messagesDeferred += fresh.count
+        report.bucketsWritten += 1
+        return []
+    }
+
+    /// What one merge did.
+    struct MergeCounts {
+        var added = 0, updated = 0, unchanged = 0
+        var changed: [Segment.Message] = []
+    }
+
+    /// Merges `incoming` (by identity) into a bucket's messages: a new ts is added; a known
+    /// one is replaced unless it is the same message or an older version of it. The one
+    /// rule of every import, and of the compaction that folds role-key imports in.
+    static func merge(into merged: inout [String: Segment.Message], incoming: [String: Segment.Message]) -> MergeCounts {
+        var counts = MergeCounts()
         for (ts, incomingMessage) in incoming {
             if let old = merged[ts] {
                 var new = incomingMessage
@@ -286,23 +351,19 @@ public final class Importer {
                     same = value != nil && (try? JSONValue.parse(old.json)) == value
                 }
                 if same || Importer.isOlderVersion(new, than: old) {
-                    report.messagesUnchanged += 1
+                    counts.unchanged += 1
                 } else {
                     merged[ts] = new
-                    report.messagesUpdated += 1
-                    changed.append(new)
+                    counts.updated += 1
+                    counts.changed.append(new)
                 }
             } else {
                 merged[ts] = incomingMessage
-                report.messagesAdded += 1
-                changed.append(incomingMessage)
+                counts.added += 1
+                counts.changed.append(incomingMessage)
             }
         }
-        guard !changed.isEmpty else { return [] }
-        let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
-        bytesSinceCommit += try archive.write(segment, at: ref)
-        report.bucketsWritten += 1
-        return changed
+        return counts
     }
 
     /// A message's identity within its conversation: its `ts` as integer seconds and the

@@ -86,9 +86,26 @@ public struct AuditRecord: Codable, Sendable {
     public var heldBuckets: Int?
     /// A production's counts (kind `production`).
     public var production: AuditProduction?
+    /// Kind `role-key` (format 4): the role key issued or revoked.
+    public var roleKey: AuditRoleKey?
+    /// The id of the role key (`lethe key issue`) that did what the entry records; absent
+    /// when the archive's full key did it.
+    public var byRoleKey: Int64?
 
-    /// "shred", "forget" or "production".
+    public static let roleKeyKind = "role-key"
+    /// A role-key import: `buckets` delta segments written, `messages` deferred (format 4).
+    public static let importKind = "import"
+
+    /// "shred", "forget", "production" or "role-key".
     public var kindName: String { kind ?? "shred" }
+}
+
+/// What a `role-key` entry records in the clear: which role key, of which role, was issued or revoked.
+public struct AuditRoleKey: Codable, Sendable, Equatable {
+    /// `issue` or `revoke`.
+    public var action: String
+    public var id: Int64
+    public var role: String
 }
 
 /// An entry of the hash-chained audit log in the keystore.

@@ -32,6 +32,10 @@ final class DataStore {
 
     func deleteChannel(cno: Int64) throws {
         try db.statement("DELETE FROM channels WHERE cno = ?").run(.int(cno))
+        if hasV4 {
+            try db.statement("DELETE FROM deltas WHERE cno = ?").run(.int(cno))
+            try db.statement("DELETE FROM digests WHERE cno = ?").run(.int(cno))
+        }
     }
 
     // MARK: - Users
@@ -75,9 +79,84 @@ final class DataStore {
             .run(.int(row.cno), .int(row.bucket), .int(row.messages), .blob(row.body))
     }
 
+    /// Deletes a bucket's ciphertext: its segment, its delta segments and its digests (format 4).
     func deleteSegment(_ ref: BucketRef) throws {
         try db.statement("DELETE FROM segments WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+        if hasV4 {
+            try db.statement("DELETE FROM deltas WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+            try db.statement("DELETE FROM digests WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+        }
     }
+
+    /// Whether data.db has format 4's tables (false until the data step of the upgrade ran).
+    var hasV4: Bool { ((try? db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'deltas'")) ?? 0) == 1 }
+
+    // MARK: - Format 4: deltas of role-key imports, digests
+
+    struct DeltaRow {
+        var ref: BucketRef
+        var seq: Int64
+        var messages: Int64
+        var body: [UInt8]
+    }
+
+    func putDelta(_ row: DeltaRow) throws {
+        try db.statement("INSERT OR REPLACE INTO deltas(cno, bucket, seq, messages, body) VALUES (?, ?, ?, ?, ?)")
+            .run(.int(row.ref.cno), .int(row.ref.bucket), .int(row.seq), .int(row.messages), .blob(row.body))
+    }
+
+    func delta(_ ref: BucketRef, seq: Int64) throws -> DeltaRow? {
+        let s = try db.statement("SELECT messages, body FROM deltas WHERE cno = ? AND bucket = ? AND seq = ?").query(.int(ref.cno), .int(ref.bucket), .int(seq))
+        return try s.step() ? DeltaRow(ref: ref, seq: seq, messages: s.int(0), body: s.blob(1)) : nil
+    }
+
+    func deltaIndex() throws -> [(ref: BucketRef, seq: Int64)] {
+        guard hasV4 else { return [] }
+        let s = try db.statement("SELECT cno, bucket, seq FROM deltas ORDER BY cno, bucket, seq").query()
+        var out: [(BucketRef, Int64)] = []
+        while try s.step() { out.append((BucketRef(cno: s.int(0), bucket: s.int(1)), s.int(2))) }
+        return out
+    }
+
+    func deleteDelta(_ ref: BucketRef, seq: Int64) throws {
+        try db.statement("DELETE FROM deltas WHERE cno = ? AND bucket = ? AND seq = ?").run(.int(ref.cno), .int(ref.bucket), .int(seq))
+    }
+
+    func hasDigest(_ ref: BucketRef, _ digest: [UInt8]) throws -> Bool {
+        try db.scalarInt("SELECT COUNT(*) FROM digests WHERE cno = ? AND bucket = ? AND digest = ?", .int(ref.cno), .int(ref.bucket), .blob(digest)) == 1
+    }
+
+    func insertDigest(_ ref: BucketRef, _ digest: [UInt8]) throws {
+        try db.statement("INSERT OR IGNORE INTO digests(cno, bucket, digest) VALUES (?, ?, ?)").run(.int(ref.cno), .int(ref.bucket), .blob(digest))
+    }
+
+    func deleteDigests(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM digests WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+    }
+
+    func hasRecordDigest(_ digest: [UInt8]) throws -> Bool {
+        try db.scalarInt("SELECT COUNT(*) FROM record_digests WHERE digest = ?", .blob(digest)) == 1
+    }
+
+    func insertRecordDigest(_ digest: [UInt8]) throws {
+        try db.statement("INSERT OR IGNORE INTO record_digests(digest) VALUES (?)").run(.blob(digest))
+    }
+
+    func nextRecordDeltaSeq() throws -> Int64 { try db.scalarInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM record_deltas") ?? 1 }
+
+    func putRecordDelta(seq: Int64, kind: Int64, cno: Int64, body: [UInt8]) throws {
+        try db.statement("INSERT INTO record_deltas(seq, kind, cno, body) VALUES (?, ?, ?, ?)").run(.int(seq), .int(kind), .int(cno), .blob(body))
+    }
+
+    func recordDeltas() throws -> [(seq: Int64, kind: Int64, cno: Int64, body: [UInt8])] {
+        guard hasV4 else { return [] }
+        let s = try db.statement("SELECT seq, kind, cno, body FROM record_deltas ORDER BY seq").query()
+        var out: [(Int64, Int64, Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.int(1), s.int(2), s.blob(3))) }
+        return out
+    }
+
+    func deleteRecordDeltas() throws { try db.execute("DELETE FROM record_deltas") }
 
     /// Every segment (or one conversation's) without bodies, in (cno, bucket) order.
     func segmentIndex(cno: Int64? = nil) throws -> [(ref: BucketRef, messages: Int64)] {

@@ -307,4 +307,67 @@ extension Keystore {
     func deleteMeta(_ key: String) throws {
         try db.statement("DELETE FROM meta WHERE key = ?").run(.text(key))
     }
+
+    // MARK: - Role keys (format 4)
+
+    struct RoleKeyRow {
+        var id: Int64
+        var role: String
+        var createdAt: Int64
+        var revokedAt: Int64?
+        /// The role's material under the role key's KEK; empty once revoked.
+        var wrapped: [UInt8]
+    }
+
+    func roleKeys() throws -> [RoleKeyRow] {
+        let s = try db.statement("SELECT id, role, created_at, revoked_at, wrapped FROM role_keys ORDER BY id").query()
+        var out: [RoleKeyRow] = []
+        while try s.step() {
+            out.append(RoleKeyRow(id: s.int(0), role: s.text(1), createdAt: s.int(2), revokedAt: s.isNull(3) ? nil : s.int(3), wrapped: s.blob(4)))
+        }
+        return out
+    }
+
+    func roleKey(id: Int64) throws -> RoleKeyRow? { try roleKeys().first { $0.id == id } }
+
+    func nextRoleKeyID() throws -> Int64 { (try db.scalarInt("SELECT COALESCE(MAX(id), 0) + 1 FROM role_keys")) ?? 1 }
+
+    func insertRoleKey(_ row: RoleKeyRow) throws {
+        try db.statement("INSERT INTO role_keys(id, role, created_at, revoked_at, wrapped) VALUES (?, ?, ?, NULL, ?)")
+            .run(.int(row.id), .text(row.role), .int(row.createdAt), .blob(row.wrapped))
+    }
+
+    /// Destroys a role key's material (secure_delete overwrites the old bytes) and records when.
+    func revokeRoleKey(id: Int64, at time: Int64) throws {
+        try db.statement("UPDATE role_keys SET revoked_at = ?, wrapped = x'' WHERE id = ?").run(.int(time), .int(id))
+    }
+
+    // MARK: - Delta keys (format 4): keys of role-key imports' delta segments, sealed to the archive
+
+    func deltaKeys() throws -> [(ref: BucketRef, seq: Int64, sealed: [UInt8])] {
+        let s = try db.statement("SELECT cno, bucket, seq, sealed FROM delta_keys ORDER BY cno, bucket, seq").query()
+        var out: [(BucketRef, Int64, [UInt8])] = []
+        while try s.step() { out.append((BucketRef(cno: s.int(0), bucket: s.int(1)), s.int(2), s.blob(3))) }
+        return out
+    }
+
+    func deltaKeyCount() throws -> Int64 {
+        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return 0 }
+        return try db.scalarInt("SELECT COUNT(*) FROM delta_keys") ?? 0
+    }
+
+    func nextDeltaSeq() throws -> Int64 { (try db.scalarInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM delta_keys")) ?? 1 }
+
+    func insertDeltaKey(_ ref: BucketRef, seq: Int64, sealed: [UInt8]) throws {
+        try db.statement("INSERT INTO delta_keys(cno, bucket, seq, sealed) VALUES (?, ?, ?, ?)").run(.int(ref.cno), .int(ref.bucket), .int(seq), .blob(sealed))
+    }
+
+    /// Destroys every delta key of a bucket (a shred, or a compaction that folded them in).
+    func deleteDeltaKeys(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM delta_keys WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+    }
+
+    func deleteDeltaKeys(cno: Int64) throws {
+        try db.statement("DELETE FROM delta_keys WHERE cno = ?").run(.int(cno))
+    }
 }

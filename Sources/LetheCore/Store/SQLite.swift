@@ -191,6 +191,8 @@ final class SQLiteStatement {
 
     func int(_ col: Int32) -> Int64 { sqlite3_column_int64(stmt, col) }
 
+    func isNull(_ col: Int32) -> Bool { sqlite3_column_type(stmt, col) == SQLITE_NULL }
+
     func text(_ col: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, col) else { return "" }
         return String(cString: p)

@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 4
+    static let formatVersion: Int64 = 5
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
@@ -49,7 +49,7 @@ enum Schema {
             seq INTEGER PRIMARY KEY,
             entry TEXT NOT NULL,
             hash BLOB NOT NULL);
-        """ + keystoreV3
+        """ + keystoreV3 + keystoreV4
 
     /// Tables format 3 added (`lethe forget`): per-message tombstones, and the new keys of
     /// buckets being rewritten. Created by `init`, and by the upgrade from format 2.
@@ -63,6 +63,49 @@ enum Schema {
             bucket INTEGER NOT NULL,
             wrapped BLOB NOT NULL,
             PRIMARY KEY (cno, bucket)) WITHOUT ROWID;
+        """
+
+    /// What format 4 added (least-privilege role keys, docs/FORMAT.md §2b): one row per
+    /// issued role key; `wrapped` is the role's material under the role key's KEK, emptied
+    /// when the key is revoked. Created by `init`, and by the upgrade from format 3.
+    static let keystoreV4 = """
+        CREATE TABLE role_keys(
+            id INTEGER PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('import', 'retention')),
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            wrapped BLOB NOT NULL);
+        CREATE TABLE delta_keys(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, seq)) WITHOUT ROWID;
+        """
+
+    /// data.db tables format 4 added: what role-key imports write (delta segments, sealed
+    /// records) and the keyed digests that let them skip what the archive already holds.
+    /// Created by `init`, and by the data step of the upgrade from format 3 (IF NOT EXISTS:
+    /// that step is repeated until it is done).
+    static let dataV4 = """
+        CREATE TABLE IF NOT EXISTS deltas(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            messages INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, seq));
+        CREATE TABLE IF NOT EXISTS record_deltas(
+            seq INTEGER PRIMARY KEY,
+            kind INTEGER NOT NULL,
+            cno INTEGER NOT NULL,
+            body BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS digests(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            digest BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, digest)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS record_digests(digest BLOB PRIMARY KEY) WITHOUT ROWID;
         """
 
     static let data = """
@@ -80,7 +123,7 @@ enum Schema {
             cno INTEGER NOT NULL,
             body BLOB NOT NULL,
             PRIMARY KEY (epoch, cno));
-        """
+        """ + dataV4
 
     /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.
     /// keys.db's journal is PERSIST, not DELETE: the keystore zeroes it after each commit before removing it

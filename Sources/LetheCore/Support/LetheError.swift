@@ -28,6 +28,9 @@ public struct LetheError: Error, CustomStringConvertible, Sendable {
         case usage
         /// Refused because a legal hold covers what the command would delete.
         case held
+        /// The archive was opened with a role key (`lethe key issue`) whose role does not
+        /// allow this command: nothing was read or changed.
+        case roleRefused
     }
 
     public var kind: Kind
@@ -72,6 +75,7 @@ public enum ExitCodes {
         (.badInput, 9, "input export malformed or hostile"),
         (.noSpace, 10, "no space: the disk or the file size limit is full"),
         (.held, 11, "refused: a legal hold covers what would be deleted"),
+        (.roleRefused, 12, "refused: this key's role does not allow that command"),
         (.usage, 64, "wrong usage (bad option, missing secret)"),
     ]
 

@@ -15,7 +15,7 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let archive = try access.open(mode: .read, command: "lethe audit")
+            let archive = try access.open(mode: .read, command: "lethe audit", roles: [.retention])
             if verify {
                 let v = try archive.verifyAudit()
                 if output.json { try printJSON(v) } else if v.ok {

@@ -46,7 +46,7 @@ struct Import: ParsableCommand {
                 guard maxRatio > 0 else { throw LetheError(.usage, "--max-ratio must be at least 1") }
                 options.limits.maxCompressionRatio = maxRatio
             }
-            let archive = try access.open(mode: .write, command: "lethe import")
+            let archive = try access.open(mode: .write, command: "lethe import", roles: [.importer])
             let progress = TerminalProgress()
             let report = try Importer(archive: archive, options: options, progress: progress)
                 .run(paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
@@ -56,6 +56,9 @@ struct Import: ParsableCommand {
             }
             printLine("Imported \(report.sources.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) in \(String(format: "%.1f", report.seconds)) s:")
             printLine("  \(grouped(report.messagesAdded)) added, \(grouped(report.messagesUpdated)) updated, \(grouped(report.messagesUnchanged)) unchanged")
+            if let role = report.roleKey {
+                printLine("  \(grouped(report.messagesDeferred)) new or changed messages and \(report.recordsDeferred) records written sealed, for the full key to fold in (role key \(role); audit entry #\(report.auditSeq ?? 0))")
+            }
             if report.messagesSkippedShredded > 0 { printLine("  \(grouped(report.messagesSkippedShredded)) skipped: their buckets were shredded by retention") }
             if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
             if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }

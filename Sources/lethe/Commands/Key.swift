@@ -2,28 +2,93 @@ import ArgumentParser
 import Foundation
 import LetheCore
 
+extension Role: ExpressibleByArgument {}
+
 struct Key: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
-        abstract: "Manage the ways to open the archive (key slots).",
+        abstract: "Manage the ways to open the archive (key slots and role keys).",
         discussion: """
             Each slot wraps the archive's master key under a passphrase (Argon2id) or a key file. Changing slots rewraps that key only; no message is re-encrypted. Copies of keys.db taken earlier still hold the old slots: see the backup rule in docs/SECURITY.md. New passphrases come from LETHE_NEW_PASSPHRASE, --new-passphrase-file, or a prompt, and need at least 8 characters (--allow-weak-passphrase accepts fewer); an easily guessed one is accepted with a warning.
+
+            Role keys (`key issue`) are for the unattended jobs: an import key may only import, a retention key may only plan and apply retention, check a policy and read the audit; neither opens the master key. Any other command given a role key exits 12 and changes nothing. Revoking one (`key revoke ID`) destroys what it opens and records it in the audit chain. docs/SECURITY.md, "Role keys", says what each role can read.
             """,
-        subcommands: [List.self, AddPassphrase.self, AddKeyFile.self, ChangePassphrase.self, Remove.self])
+        subcommands: [List.self, Issue.self, Revoke.self, AddPassphrase.self, AddKeyFile.self, ChangePassphrase.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the key slots.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the key slots and the role keys.",
+                                                        discussion: "--json prints {\"slots\": [...], \"role_keys\": [...]}; a role key shows its id, role, creation and, once revoked, when.")
         @OptionGroup var access: ArchiveAccess
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try reporting {
                 let archive = try access.open(mode: .read, command: "lethe key list")
-                let slots = try archive.keySlots()
-                if output.json { try printJSON(slots); return }
-                for s in slots {
+                let listing = try archive.keyListing()
+                if output.json { try printJSON(listing); return }
+                for s in listing.slots {
                     printLine("slot \(s.id)  \(s.kind)\(s.kdf.map { " (\($0))" } ?? "")  created \(s.createdAt)\(s.current ? "  ← opened this run" : "")")
                 }
+                for r in listing.roleKeys {
+                    printLine("role key \(r.id)  \(r.role)  created \(r.createdAt)\(r.revokedAt.map { "  revoked \($0)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue", abstract: "Write a role key file: a key for one unattended job, which cannot read the archive.",
+            discussion: "Needs the full secret. --role import: the key may run `lethe import` only. --role retention: `lethe retention plan|apply`, `lethe policy check` and `lethe audit` only. The file is written with mode 0600 and never replaces an existing file; its first line names its role. The issue is recorded in the audit chain with the key's id. Copy it to the server that runs the job, and keep the full secret off that server.")
+        @OptionGroup var access: ArchiveAccess
+        @Option(name: .long, help: ArgumentHelp("The role: import or retention.", valueName: "role"))
+        var role: Role
+        @Option(name: .long, help: ArgumentHelp("Where to write the role key file (must not exist).", valueName: "file"))
+        var out: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try reporting {
+                let url = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
+                if FileManager.default.fileExists(atPath: url.path) {
+                    throw LetheError(.usage, "cannot create role key file \(url.path): it already exists", hint: "choose another path; nothing was changed")
+                }
+                let archive = try access.open(mode: .write, command: "lethe key issue")
+                let (id, entry) = try archive.issueRoleKey(role, out: url)
+                if output.json {
+                    try printJSON(IssuedRoleKey(id: id, role: role.rawValue, file: url.path, auditSeq: entry.seq))
+                    return
+                }
+                printLine("Issued \(role.rawValue) role key \(id); wrote \(url.path) (mode 0600) — keep it secret; audit entry #\(entry.seq).")
+            }
+        }
+    }
+
+    struct IssuedRoleKey: Codable {
+        var id: Int64
+        var role: String
+        var file: String
+        var auditSeq: Int64
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke", abstract: "Revoke a role key: its file stops opening the archive.",
+            discussion: "Needs the full secret. Destroys the role key's wrapped material in keys.db (its id, role and dates stay, for `key list`) and records the revocation in the audit chain. Copies of keys.db taken before still accept the file: see the backup rule in docs/SECURITY.md.")
+        @OptionGroup var access: ArchiveAccess
+        @Argument(help: ArgumentHelp("The role key's id (see `lethe key list`).", valueName: "role-id"))
+        var id: Int64
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try reporting {
+                let archive = try access.open(mode: .write, command: "lethe key revoke")
+                let entry = try archive.revokeRoleKey(id: id)
+                if output.json {
+                    try printJSON(["id": id, "audit_seq": entry.seq])
+                    return
+                }
+                printLine("Revoked role key \(id); audit entry #\(entry.seq).")
             }
         }
     }

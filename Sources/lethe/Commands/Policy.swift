@@ -44,7 +44,7 @@ struct Policy: ParsableCommand {
                 var channels: [RetentionJob.Governance]?
                 if (access.location.archive ?? ProcessInfo.processInfo.environment["LETHE_ARCHIVE"]) != nil {
                     let instant = try Retention.Common.parse(now)
-                    let archive = try access.open(mode: .read, command: "lethe policy check")
+                    let archive = try access.open(mode: .read, command: "lethe policy check", roles: [.retention])
                     channels = try RetentionJob.governance(archive, policy: policy, now: instant)
                 }
                 if output.json {

@@ -40,7 +40,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try access.open(mode: .read, command: "lethe retention plan")
+                let archive = try access.open(mode: .read, command: "lethe retention plan", roles: [.retention])
                 let plan = try RetentionJob.plan(archive: archive, policy: policy, now: now)
                 if output.json { try printJSON(plan) } else { printLine(plan.render()) }
             }
@@ -62,7 +62,7 @@ struct Retention: ParsableCommand {
             try reporting {
                 let policy = try RetentionJob.loadPolicy(URL(fileURLWithPath: common.policy))
                 let now = try common.instant()
-                let archive = try access.open(mode: .write, command: "lethe retention apply")
+                let archive = try access.open(mode: .write, command: "lethe retention apply", roles: [.retention])
                 let (plan, result) = try RetentionJob.apply(archive: archive, policy: policy, now: now)
                 if output.json {
                     try printJSON(Report(plan: plan, result: result))

@@ -12,8 +12,9 @@ struct ArchiveOptions: ParsableArguments {
 
     /// Opens and unlocks the archive with the secret the user gave, recording `command` in the lock.
     /// A writing command then tightens the folder to 0700 (docs/FORMAT.md) if it is looser.
-    func open(_ secrets: SecretOptions, mode: Archive.Mode, command: String) throws -> Archive {
-        let archive = try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait)
+    func open(_ secrets: SecretOptions, mode: Archive.Mode, command: String, roles: Set<Role> = []) throws -> Archive {
+        let archive = try Archive.open(at: try url(), credentials: try secrets.credentials(), mode: mode, command: command, waitSeconds: wait,
+                                       roles: roles)
         if mode == .write { ArchiveOptions.tighten(archive.directory) }
         for p in archive.integrityProblems {
             printWarning("keys.db was altered without the key: \(p); reading on with the authenticated values (commands that write or shred refuse; `lethe verify` lists everything)")
@@ -58,8 +59,9 @@ struct ArchiveAccess: ParsableArguments {
     @OptionGroup var location: ArchiveOptions
     @OptionGroup var secrets: SecretOptions
 
-    func open(mode: Archive.Mode, command: String) throws -> Archive {
-        try location.open(secrets, mode: mode, command: command)
+    /// `roles`: the role keys that may run this command (none: only the full secret).
+    func open(mode: Archive.Mode, command: String, roles: Set<Role> = []) throws -> Archive {
+        try location.open(secrets, mode: mode, command: command, roles: roles)
     }
 }
 
@@ -68,13 +70,21 @@ struct SecretOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (first line). Else $LETHE_PASSPHRASE, else a prompt.", valueName: "file"))
     var passphraseFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Unlock with this key file (made by `lethe init --key-file`).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Unlock with this key file: the full key (made by `lethe init --key-file`) or a role key (made by `lethe key issue`), which opens only what its role needs.", valueName: "file"))
     var keyFile: String?
 
-    /// The credentials to open an existing archive.
+    /// The credentials to open an existing archive. A role key file is used alone: it is
+    /// what the unattended jobs hold, and $LETHE_PASSPHRASE is then not read.
     func credentials() throws -> Credentials {
         var c = Credentials()
-        if let keyFile { c.keyFile = try SecretReader.loadKeyFile(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) }
+        if let keyFile {
+            switch try SecretReader.loadAnyKeyFile(URL(fileURLWithPath: (keyFile as NSString).expandingTildeInPath)) {
+            case .full(let key): c.keyFile = key
+            case .role(let role):
+                c.roleKey = role
+                return c
+            }
+        }
         c.passphrase = try SecretReader.passphrase(file: passphraseFile, promptIfNeeded: c.keyFile == nil, confirm: false)
         guard !c.isEmpty else {
             throw LetheError(.usage, "no secret given and no terminal to ask on",

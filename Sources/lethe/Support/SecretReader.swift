@@ -49,6 +49,16 @@ enum SecretReader {
         return try KeyFile.load(url)
     }
 
+    /// Loads a full key file or a role key file (`lethe key issue`), warning first when others can read it.
+    static func loadAnyKeyFile(_ url: URL) throws -> AnyKeyFile {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            warnIfOthersCanRead(fd: fd, path: url.path, what: "key file")
+            close(fd)
+        }
+        return try AnyKeyFile.load(url)
+    }
+
     /// As ssh does for a private key: a secret file whose mode gives the group or others
     /// any access is used, with a warning naming it and its mode.
     static func warnIfOthersCanRead(fd: Int32, path: String, what: String) {
