@@ -210,7 +210,18 @@ struct Pages {
         close()
         let shown = lines.prefix(50).map { "<li>\(HTML.esc($0))</li>" }.joined()
         let more = lines.count > 50 ? "<li>and \(lines.count - 50) more ranges</li>" : ""
-        return "<details class=\"shredded\" open><summary>Shredded: \(shreds.filter { $0.bucket != nil }.count) \(scheme.rawValue)s of this conversation are gone for good</summary><ul>\(shown)\(more)</ul></details>"
+        // The summary: one line per (rule, day of the shred), the list of ranges inside.
+        var groups: [String: (n: Int, first: Int64, last: Int64)] = [:]
+        for s in shreds { if let bk = s.bucket {
+            let key = shredText(s)
+            let g = groups[key] ?? (0, bk, bk)
+            groups[key] = (g.n + 1, min(g.first, bk), max(g.last, bk))
+        } }
+        let unit = scheme == .day ? "day" : scheme.rawValue
+        let summary = groups.sorted { $0.value.first < $1.value.first }.map { key, g in
+            "\(g.n) \(unit)\(g.n == 1 ? "" : "s") \(g.n == 1 ? "(\(scheme.label(of: g.first)))" : "from \(scheme.label(of: g.first)) to \(scheme.label(of: g.last))"): \(key)"
+        }.joined(separator: "; ")
+        return "<details class=\"shredded\"><summary>Shredded, gone for good: \(HTML.esc(summary.isEmpty ? lines.first ?? "" : summary))</summary><ul>\(shown)\(more)</ul></details>"
     }
 
     func message(_ m: MessageView, in c: Conversation, day: String, showThreadLinks: Bool = true) -> String {
@@ -224,7 +235,10 @@ struct Pages {
         var h = "<li class=\"\(classes.joined(separator: " "))\" id=\"\(anchor)\" data-ts=\"\(HTML.esc(m.ts.string))\" tabindex=\"-1\">"
         h += "<span class=\"avatar \(HTML.avatarClass(m.userID ?? author))\" aria-hidden=\"true\">\(HTML.esc(HTML.initials(author)))</span>"
         h += "<div class=\"body\"><div class=\"head\"><span class=\"author\" title=\"\(HTML.esc(m.userID ?? ""))\">\(HTML.esc(author))</span> "
-        h += "<a class=\"time\" href=\"\(path)?day=\(day)#\(anchor)\"><time datetime=\"\(HTML.isoTime(m.ts.seconds))\">\(HTML.utcClock(m.ts.seconds))</time></a>"
+        // In a thread, replies can be days apart: the date too.
+        let clock = showThreadLinks ? "<time datetime=\"\(HTML.isoTime(m.ts.seconds))\">\(HTML.utcClock(m.ts.seconds))</time>"
+            : "<time datetime=\"\(HTML.isoTime(m.ts.seconds))\" data-full>\(HTML.utcDay(m.ts.seconds)) \(HTML.utcClock(m.ts.seconds))</time>"
+        h += "<a class=\"time\" href=\"\(path)?day=\(day)#\(anchor)\">\(clock)</a>"
         if let e = m.edited, let ets = SlackTimestamp(e) {
             h += " <span class=\"edited\" title=\"edited \(HTML.isoTime(ets.seconds))\">(edited)</span>"
         }
