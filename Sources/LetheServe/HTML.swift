@@ -1,4 +1,5 @@
 import Foundation
+import LetheCore
 
 /// HTML escaping: the one way any text from the archive reaches a page. Every message
 /// field, name, query and error goes through `esc`, in element content and in attribute
@@ -32,11 +33,10 @@ enum HTML {
     static func anchor(_ ts: String) -> String { "m" + ts.replacingOccurrences(of: ".", with: "-") }
 
     /// An ISO 8601 UTC time for `<time datetime>`; the page's script shows it in the viewer's zone.
+    /// (By hand: a Foundation date formatter costs more to make than a page's messages to render.)
     static func isoTime(_ seconds: Int64) -> String {
-        let d = Date(timeIntervalSince1970: TimeInterval(seconds))
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        let s = ((seconds % 86400) + 86400) % 86400
+        return CivilDate(unixSeconds: seconds).description + String(format: "T%02d:%02d:%02dZ", s / 3600, (s / 60) % 60, s % 60)
     }
 
     /// `14:05 UTC`: what a page shows without script.
@@ -45,13 +45,7 @@ enum HTML {
         return String(format: "%02d:%02d UTC", s / 3600, (s / 60) % 60)
     }
 
-    static func utcDay(_ seconds: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-    }
+    static func utcDay(_ seconds: Int64) -> String { CivilDate(unixSeconds: seconds).description }
 
     /// One or two letters for an avatar: "Alice Smith" → "AS", "bob" → "B".
     static func initials(_ name: String) -> String {

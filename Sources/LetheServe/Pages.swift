@@ -74,12 +74,16 @@ struct Pages {
 
     func bucketTitle(_ bucket: Int64) -> String {
         guard scheme == .day else { return scheme.label(of: bucket) + " (\(scheme.rawValue))" }
+        return Self.dayTitle.string(from: Date(timeIntervalSince1970: TimeInterval(scheme.range(of: bucket).start)))
+    }
+
+    static let dayTitle: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "EEEE d MMMM yyyy"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(scheme.range(of: bucket).start)))
-    }
+        return f
+    }()
 
     // MARK: - Conversation list
 
