@@ -107,6 +107,15 @@ struct Pages {
             }
             b += "</tbody></table></section>"
         }
+        // Emptied conversations have no record left to name them: say how many, when, under which rule.
+        let emptied = (try? archive.emptiedConversations()) ?? []
+        if !emptied.isEmpty {
+            var byRule: [String: Int] = [:]
+            // Their rule is recorded as "(whole conversation)": the buckets' own tombstones went with the record.
+            for e in emptied { byRule["shredded on \(HTML.utcDay(e.shreddedAt))" + (e.rule.hasPrefix("(") ? "" : " under \(e.rule)"), default: 0] += 1 }
+            let lines = byRule.sorted { $0.key < $1.key }.map { "\($0.value) conversation\($0.value == 1 ? "" : "s") \($0.key)" }
+            b += "<p class=\"shredded\" id=\"emptied\">Emptied by retention, with their names: \(HTML.esc(lines.joined(separator: "; "))).</p>"
+        }
         if opened.conversations.isEmpty { b += "<p>The archive holds no conversations yet: <code>lethe import EXPORT</code> adds them.</p>" }
         return Self.layout(title: "Conversations", body: b)
     }

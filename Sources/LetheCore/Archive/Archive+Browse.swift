@@ -44,4 +44,12 @@ extension Archive {
             ShredRecord(bucket: $0.storedBucket == Keystore.wholeConversation ? nil : $0.storedBucket, shreddedAt: $0.shreddedAt, rule: $0.rule)
         }.sorted { ($0.bucket ?? -1) < ($1.bucket ?? -1) }
     }
+
+    /// Conversations retention emptied entirely: their keys and records are gone, names
+    /// included, so only when and under which rule is left (one record each, `bucket` nil).
+    public func emptiedConversations() throws -> [ShredRecord] {
+        try keystore.tombstones().filter { $0.storedBucket == Keystore.wholeConversation }
+            .map { ShredRecord(bucket: nil, shreddedAt: $0.shreddedAt, rule: $0.rule) }
+            .sorted { ($0.shreddedAt, $0.rule) < ($1.shreddedAt, $1.rule) }
+    }
 }
