@@ -1,7 +1,7 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
 #               init, import (twice, overlapping: the second with an import role key), stats, verify, policy check, search, retention plan and apply,
-#               forget, audit, export, an RSMF production
+#               forget, audit, export, an RSMF production, serve (one page fetched)
 #   make test   install what is missing, build, run the whole test suite
 
 SWIFT ?= swift
@@ -11,13 +11,15 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: deps build demo test clean
 
 deps:
-	@if ! pkg-config --exists libsodium libzstd sqlite3 zlib 2>/dev/null; then \
-	  echo "installing libsodium-dev libzstd-dev libsqlite3-dev"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev zlib1g-dev pkg-config; \
+	@if ! pkg-config --exists libsodium libzstd sqlite3 zlib libcurl 2>/dev/null; then \
+	  echo "installing libsodium-dev libzstd-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libzstd-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev pkg-config; \
 	fi
 
 # --static-swift-stdlib links the Swift runtime and Foundation into the binary: it runs on a
 # machine without Swift, and starts in about half the time (fewer symbols to bind at launch).
+# libcurl: FlyingFox (lethe serve's HTTP server) imports FoundationNetworking, whose static
+# library links libcurl (docs/SERVE.md).
 build: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product lethe
 
@@ -70,7 +72,14 @@ demo: build
 	echo "== lethe export --format rsmf --channel general --user U05B0B7Q2XR (a production for a review platform; audited)"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/production" --format rsmf --channel general --user U05B0B7Q2XR; \
 	head -n 3 "$(DEMO)/production/loadfile.csv"; \
-	"$$L" audit --key-file "$$LETHE_KEY" | tail -n 1
+	"$$L" audit --key-file "$$LETHE_KEY" | tail -n 1; \
+	echo "== lethe serve --port 0 (the archive in a browser: one page fetched with the token, then stopped)"; \
+	"$$L" serve --key-file "$$LETHE_KEY" --port 0 --json --policy Policies/standard.yml > "$(DEMO)/serve.json" & S=$$!; \
+	for i in $$(seq 50); do [ -s "$(DEMO)/serve.json" ] && break; sleep 0.1; done; \
+	U=$$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$(DEMO)/serve.json"); echo "   $$U"; \
+	curl -s "$${U%/*}/c/C05GENRL001?$${U##*\?}" | grep -o '<li class="msg[^>]*data-ts="[^"]*"' | wc -l | sed 's/^/   messages on #general'"'"'s newest day: /'; \
+	curl -s -o /dev/null -w '   without the token: HTTP %{http_code}\n' "$${U%/*}/"; \
+	kill -TERM $$S; wait $$S
 
 clean:
 	rm -rf .build

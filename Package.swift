@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // lethe serve's HTTP server: small, no SwiftNIO (docs/SERVE.md, "Why FlyingFox").
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries: each folder holds a module.modulemap and a shim header.
@@ -34,10 +36,19 @@ let package = Package(
                 "CSodium", "CZstd", "CSQLite", "CDeflate", "CLetheDictionaries",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // `lethe serve`: HTTP, pages, assets. Its own target, so LetheCore never depends on an HTTP stack.
+        .target(
+            name: "LetheServe",
+            dependencies: ["LetheCore", .product(name: "FlyingFox", package: "FlyingFox")],
+            exclude: ["Assets"],
+            plugins: ["EmbedAssets"]),
+        // Compiles Sources/LetheServe/Assets (CSS, JS) into the binary at build time.
+        .executableTarget(name: "lethe-embed"),
+        .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["lethe-embed"]),
         .executableTarget(
             name: "lethe",
             dependencies: [
-                "LetheCore", "CProcess",
+                "LetheCore", "LetheServe", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

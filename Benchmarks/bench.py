@@ -310,6 +310,71 @@ def choose_queries(export, truth):
          "grep": common, "note": "grep: word only"},
     ]
 
+def serve_bench(lethe, arch_dir, key, export, truth, query, cli_search_ms, runs, T):
+    """lethe serve: server time (its Server-Timing header) of a channel page and of a search,
+    beside the CLI doing the same work in the same run."""
+    import urllib.request
+    import urllib.parse
+    p = subprocess.run([lethe, "serve", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        print("serve: not available in this build")
+        return {"available": False}
+    convs = [c for c in truth.get("conversations", []) if c.get("name") and c.get("kind") in ("public", "private")]
+    busiest = max(convs, key=lambda c: (c.get("messages", 0), c["name"]))
+    files = day_files(export, busiest.get("folder") or busiest["name"])
+    sizes = []
+    for fp in files:
+        with open(fp, "rb") as f:
+            sizes.append((len(json.load(f)), os.path.basename(fp)[:10]))
+    day_msgs, day = max(sizes)
+    server = subprocess.Popen([lethe, "serve", "--archive", arch_dir, "--key-file", key, "--port", "0", "--json",
+                               "--idle-lock", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        started = json.loads(server.stdout.readline())
+        url = started["url"]
+        base = url.split("/?")[0]
+        first = urllib.request.urlopen(url)
+        cookie = first.headers["Set-Cookie"].split(";")[0]
+        first.read()
+
+        def timed(path):
+            server_ms, wall_ms = [], []
+            for i in range(runs + 1):
+                t0 = time.perf_counter()
+                r = urllib.request.urlopen(urllib.request.Request(base + path, headers={"Cookie": cookie}))
+                body = r.read()
+                wall = (time.perf_counter() - t0) * 1000
+                dur = float(re.search(r"dur=([0-9.]+)", r.headers.get("Server-Timing", "dur=0")).group(1))
+                if i > 0:  # the first is a warm-up
+                    server_ms.append(dur)
+                    wall_ms.append(wall)
+            return server_ms, wall_ms, body
+
+        page_path = "/c/%s?day=%s" % (urllib.parse.quote(busiest["id"]), day)
+        page_srv, page_wall, body = timed(page_path)
+        shown = body.count(b'<li class="msg')
+        search_path = "/search?q=%s&limit=50" % urllib.parse.quote(query["query"])
+        search_srv, search_wall, sbody = timed(search_path)
+        hits = sbody.count(b'<li class="hit"')
+    finally:
+        server.terminate()
+        server.wait()
+    # Baseline for the page: the CLI decrypting the same day of the same channel (whole process).
+    cli_day = repeat([lethe, "search", "in:#%s on:%s" % (busiest["name"], day), "--archive", arch_dir, "--key-file", key,
+                      "--limit", "100000", "--json"], runs)
+    cli_day_ms = [r.seconds * 1000 for r in cli_day]
+    T.section("serve (lethe serve on loopback, %d requests each after a warm-up; server time from Server-Timing, median ms)" % runs)
+    T.add("serve: channel page", fmt(median(page_srv), " ms"), fmt(median(cli_day_ms), " ms"), ratio(median(page_srv), median(cli_day_ms)),
+          "#%s %s, %d msgs shown; baseline: lethe search 'in:#%s on:%s' (whole process)" % (busiest["name"], day, shown, busiest["name"], day))
+    T.add("serve: channel page, round trip", fmt(median(page_wall), " ms"), fmt(median(page_srv), " ms"),
+          ratio(median(page_wall), median(page_srv)), "baseline: its server time")
+    T.add("serve: search %s" % query["name"], fmt(median(search_srv), " ms"), fmt(median(cli_search_ms), " ms"),
+          ratio(median(search_srv), median(cli_search_ms)), "%s, %d hits; baseline: lethe search (whole process)" % (query["query"], hits))
+    return {"available": True, "channel": busiest["id"], "day": day, "day_messages": day_msgs, "shown": shown,
+            "page_server_ms": page_srv, "page_wall_ms": page_wall, "cli_day_ms": cli_day_ms,
+            "search": query["query"], "hits": hits, "search_server_ms": search_srv, "search_wall_ms": search_wall,
+            "cli_search_ms": cli_search_ms}
+
 
 # ---------------------------------------------------------------- the benchmark
 
@@ -656,6 +721,12 @@ def bench(a, generator, bin_dir, lethe, work):
                   "%s %s, %d files%s" % (grep_note, q["grep"], g_files,
                                          "; word only" if q["name"] == "modifiers" else ""))
         R["search"]["queries"].append(entry)
+
+    # -- serve (before retention changes the archive)
+    serve_q = next(q for q in queries if q["name"] == "common")
+    serve_cli = next((e["lethe"]["process_ms"] for e in R["search"]["queries"] if e["name"] == "common" and e.get("lethe")), [])
+    log("lethe serve")
+    R["serve"] = serve_bench(lethe, arch_dir, key, export, truth, serve_q, serve_cli, a.runs, T)
 
     # -- export (the archive imported from the zip: a full archive, untouched by retention)
     log("lethe export")

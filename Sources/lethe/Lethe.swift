@@ -26,5 +26,5 @@ struct Lethe: ParsableCommand {
             Exit codes:
             \(ExitCodes.table.map { "  \($0.1)  \($0.2)" }.joined(separator: "\n"))
             """,
-        subcommands: [Init.self, Import.self, Stats.self, Verify.self, Export.self, Policy.self, Retention.self, Forget.self, Audit.self, Key.self, Search.self, Compact.self])
+        subcommands: [Init.self, Import.self, Stats.self, Verify.self, Export.self, Policy.self, Retention.self, Forget.self, Audit.self, Key.self, Search.self, Compact.self, Serve.self])
 }
