@@ -74,7 +74,9 @@ struct Pages {
 
     func bucketTitle(_ bucket: Int64) -> String {
         guard scheme == .day else { return scheme.label(of: bucket) + " (\(scheme.rawValue))" }
-        return Self.dayTitle.string(from: Date(timeIntervalSince1970: TimeInterval(scheme.range(of: bucket).start)))
+        // A bucket is a UTC day while times show in the viewer's zone: say so, or a message at
+        // 02:00 in Tokyo would seem to sit under the wrong date.
+        return Self.dayTitle.string(from: Date(timeIntervalSince1970: TimeInterval(scheme.range(of: bucket).start))) + " (UTC)"
     }
 
     static let dayTitle: DateFormatter = {
