@@ -165,19 +165,6 @@ struct SlackHTML {
         "see_no_evil": "🙈", "party_popper": "🎉", "partying_face": "🥳", "facepalm": "🤦", "shrug": "🤷",
     ]
 
-    /// Slack's three entities, in one pass (`&amp;lt;` gives `&lt;`).
-    static func unescape(_ s: Substring) -> String {
-        guard s.contains("&") else { return String(s) }
-        var out = ""
-        var rest = s
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            let tail = rest[amp...]
-            if tail.hasPrefix("&amp;") { out += "&"; rest = tail.dropFirst(5) }
-            else if tail.hasPrefix("&lt;") { out += "<"; rest = tail.dropFirst(4) }
-            else if tail.hasPrefix("&gt;") { out += ">"; rest = tail.dropFirst(4) }
-            else { out += "&"; rest = tail.dropFirst() }
-        }
-        return out + rest
-    }
+    /// Slack's three entities, in one pass (`&amp;lt;` gives `&lt;`): the search's own rule.
+    static func unescape(_ s: Substring) -> String { SlackMarkup.unescape(s) }
 }

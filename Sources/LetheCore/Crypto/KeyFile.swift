@@ -77,9 +77,10 @@ public enum KeyFile {
         return try parse(bytes, path: url.path)
     }
 
-    /// The key in a key file's bytes (its first 4 KiB).
-    static func parse(_ bytes: [UInt8], path: String) throws -> SecretKey {
-        // Find the line that starts with the prefix.
+    /// The range of the value on the first line of `bytes` that starts with `prefix` (after the
+    /// prefix, trailing CR and spaces trimmed); nil when no line does. Key files and role key
+    /// files are found the same way.
+    static func valueRange(after prefix: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
         var lineStart = 0
         while lineStart < bytes.count {
             var lineEnd = lineStart
@@ -87,21 +88,27 @@ public enum KeyFile {
             var end = lineEnd
             while end > lineStart, bytes[end - 1] == 13 || bytes[end - 1] == 32 { end -= 1 }
             if end - lineStart > prefix.count, Array(bytes[lineStart..<lineStart + prefix.count]) == prefix {
-                let b64Start = lineStart + prefix.count
-                var ok = false
-                let key = bytes.withUnsafeBytes { b in
-                    SecretKey.filled { out in
-                        var binLen = 0
-                        let rc = sodium_base642bin(out.assumingMemoryBound(to: UInt8.self), 32,
-                                                   (b.baseAddress! + b64Start).assumingMemoryBound(to: CChar.self), end - b64Start,
-                                                   nil, &binLen, nil, Int32(sodium_base64_VARIANT_URLSAFE_NO_PADDING))
-                        ok = rc == 0 && binLen == 32
-                    }
-                }
-                if ok { return key }
-                break
+                return (lineStart + prefix.count)..<end
             }
             lineStart = lineEnd + 1
+        }
+        return nil
+    }
+
+    /// The key in a key file's bytes (its first 4 KiB).
+    static func parse(_ bytes: [UInt8], path: String) throws -> SecretKey {
+        if let value = valueRange(after: prefix, in: bytes) {
+            var ok = false
+            let key = bytes.withUnsafeBytes { b in
+                SecretKey.filled { out in
+                    var binLen = 0
+                    let rc = sodium_base642bin(out.assumingMemoryBound(to: UInt8.self), 32,
+                                               (b.baseAddress! + value.lowerBound).assumingMemoryBound(to: CChar.self), value.count,
+                                               nil, &binLen, nil, Int32(sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+                    ok = rc == 0 && binLen == 32
+                }
+            }
+            if ok { return key }
         }
         throw LetheError(.wrongSecret, "\(path) is not a lethe key file", hint: "a key file is made by `lethe init --key-file FILE`")
     }

@@ -58,18 +58,8 @@ public struct RoleKeyFile: Sendable {
     /// The role key in `bytes` (a file's first 4 KiB), or nil when no line starts with
     /// `lethe-rolekey-v1:`. A line that does but is malformed is an error.
     static func parse(_ bytes: [UInt8], path: String) throws -> RoleKeyFile? {
-        var lineStart = 0
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != 10 { lineEnd += 1 }
-            var end = lineEnd
-            while end > lineStart, bytes[end - 1] == 13 || bytes[end - 1] == 32 { end -= 1 }
-            if end - lineStart > prefix.count, Array(bytes[lineStart..<lineStart + prefix.count]) == prefix {
-                return try parseLine(Array(bytes[(lineStart + prefix.count)..<end]), path: path)
-            }
-            lineStart = lineEnd + 1
-        }
-        return nil
+        guard let value = KeyFile.valueRange(after: prefix, in: bytes) else { return nil }
+        return try parseLine(Array(bytes[value]), path: path)
     }
 
     private static func parseLine(_ rest: [UInt8], path: String) throws -> RoleKeyFile {

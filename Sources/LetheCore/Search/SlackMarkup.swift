@@ -67,8 +67,9 @@ public enum SlackMarkup {
 
     private static func stripAt(_ s: String) -> String { s.hasPrefix("@") ? String(s.dropFirst()) : s }
 
-    /// Replaces `&amp;`, `&lt;`, `&gt;` in a single left-to-right pass.
-    static func unescape(_ s: Substring) -> String {
+    /// Replaces `&amp;`, `&lt;`, `&gt;` in a single left-to-right pass (also what `lethe serve`
+    /// unescapes before it escapes for HTML).
+    public static func unescape(_ s: Substring) -> String {
         guard s.contains("&") else { return String(s) }
         var out = ""
         var rest = s
