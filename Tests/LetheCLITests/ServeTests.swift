@@ -394,11 +394,12 @@ extension ServeTests {
         let archive = try TestArchive.create("serve-idle")
         try archive.importFixture("slack-sample")
         let browser = try await WebDriver()  // first: a browser's start must not count as idle time
-        let server = try ServeProcess(archive, ["--key-file", archive.keyFile.path, "--idle-lock", "2s"], removing: ["LETHE_PASSPHRASE"])
+        let server = try ServeProcess(archive, ["--key-file", archive.keyFile.path, "--idle-lock", "6s"], removing: ["LETHE_PASSPHRASE"])
         do {
             try await browser.open(server.url)
             #expect(try await browser.run("return document.querySelectorAll('tr.conv').length") as? Int ?? 0 > 0)
-            try await Task.sleep(nanoseconds: 4_000_000_000)
+            // 6 s idle, 9 s asleep: room for a loaded machine to start the page before the lock.
+            try await Task.sleep(nanoseconds: 9_000_000_000)
             // Locked: the archive's lock is free, so an import runs now.
             try archive.run(["import", "--key-file", archive.keyFile.path, Repository.fixture("slack-sample-update").path]).expectSuccess("import while locked")
             try await browser.open(server.base + "/c/C05GENRL001")
@@ -422,11 +423,12 @@ extension ServeTests {
         let archive = try TestArchive.create("serve-idle-pass")
         try archive.importFixture("slack-sample")
         let browser = try await WebDriver()
-        let server = try ServeProcess(archive, ["--idle-lock", "2s"])
+        let server = try ServeProcess(archive, ["--idle-lock", "6s"])
         do {
             try await browser.open(server.url)
             #expect(try await browser.run("return document.querySelectorAll('tr.conv').length") as? Int ?? 0 > 0)
-            try await Task.sleep(nanoseconds: 4_000_000_000)
+            // 6 s idle, 9 s asleep: room for a loaded machine to start the page before the lock.
+            try await Task.sleep(nanoseconds: 9_000_000_000)
             try await browser.open(server.base + "/")
             #expect(try await browser.run("return !!document.getElementById('passphrase')") as? Bool == true)
             try await browser.type("#passphrase", "not the passphrase")
