@@ -24,12 +24,6 @@ extension Archive {
         return out
     }
 
-    /// The buckets of one conversation that hold messages, in order (no decryption).
-    public func browseBuckets(of c: Conversation) throws -> [BrowseBucket] {
-        guard let cno = c.cno else { return [] }
-        return try segmentIndex(cno: cno).map { BrowseBucket(bucket: $0.ref.bucket, messages: Int($0.messages)) }
-    }
-
     /// The messages of one bucket of a conversation, decrypted, in timestamp order; nil
     /// when it holds none (or its shred is pending). Throws an integrity error when it does not open.
     public func browseSegment(of c: Conversation, bucket: Int64) throws -> Segment? {
@@ -39,8 +33,7 @@ extension Archive {
 
     /// What retention or forget shredded of this conversation, by bucket.
     public func shredRecords(of c: Conversation) throws -> [ShredRecord] {
-        let tag = channelTag(c.id)
-        return try keystore.tombstones().filter { Sodium.equal($0.tag, tag) }.map {
+        try keystore.tombstoneRows(tag: channelTag(c.id)).map {
             ShredRecord(bucket: $0.storedBucket == Keystore.wholeConversation ? nil : $0.storedBucket, shreddedAt: $0.shreddedAt, rule: $0.rule)
         }.sorted { ($0.bucket ?? -1) < ($1.bucket ?? -1) }
     }

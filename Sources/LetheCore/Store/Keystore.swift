@@ -190,8 +190,14 @@ final class Keystore {
         var rule: String
     }
 
-    func tombstones() throws -> [Tombstone] {
-        let s = try db.statement("SELECT tag, bucket, shredded_at, rule FROM tombstones").query()
+    func tombstones() throws -> [Tombstone] { try tombstoneRows(try db.statement("SELECT tag, bucket, shredded_at, rule FROM tombstones").query()) }
+
+    /// The tombstones of one conversation tag (the primary key's prefix: no scan).
+    func tombstoneRows(tag: [UInt8]) throws -> [Tombstone] {
+        try tombstoneRows(try db.statement("SELECT tag, bucket, shredded_at, rule FROM tombstones WHERE tag = ?").query(.blob(tag)))
+    }
+
+    private func tombstoneRows(_ s: SQLiteStatement) throws -> [Tombstone] {
         var out: [Tombstone] = []
         while try s.step() { out.append(Tombstone(tag: s.blob(0), storedBucket: s.int(1), shreddedAt: s.int(2), rule: s.text(3))) }
         return out
