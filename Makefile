@@ -1,6 +1,7 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
-#               init, import (twice, overlapping: the second with an import role key), stats, verify, policy check, search, retention plan and apply,
+#               init, import (twice, overlapping: the second with an import role key), stats, verify, policy check, search,
+#               retention plan and apply with a retention role key,
 #               forget, audit, export, an RSMF production, serve (one page fetched)
 #   make test   install what is missing, build, run the whole test suite
 
@@ -51,10 +52,14 @@ demo: build
 	"$$L" search --key-file "$$LETHE_KEY" zebracorn; \
 	"$$L" search --key-file "$$LETHE_KEY" 'from:@alice in:#general roadmap' --limit 3; \
 	"$$L" search --key-file "$$LETHE_KEY" '東京'; \
-	echo "== lethe retention plan --policy Policies/standard.yml --now 2026-11-27T00:00:00Z"; \
-	"$$L" retention plan --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z; \
-	echo "== lethe retention apply (the same plan, executed: keys destroyed)"; \
-	"$$L" retention apply --key-file "$$LETHE_KEY" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z | tail -n 1; \
+	echo "== lethe key issue --role retention (the nightly server's other key: it plans and shreds, and reads no message)"; \
+	"$$L" key issue --key-file "$$LETHE_KEY" --role retention --out "$(DEMO)/retention.key"; \
+	echo "== lethe retention plan --key-file retention.key --policy Policies/standard.yml --now 2026-11-27T00:00:00Z"; \
+	"$$L" retention plan --key-file "$(DEMO)/retention.key" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z; \
+	echo "== lethe retention apply --key-file retention.key (the same plan, executed: keys destroyed)"; \
+	"$$L" retention apply --key-file "$(DEMO)/retention.key" --policy Policies/standard.yml --now 2026-11-27T00:00:00Z | tail -n 1; \
+	echo "== lethe export --key-file retention.key (it reads no message: refused, exit 12)"; \
+	"$$L" export --key-file "$(DEMO)/retention.key" --out "$(DEMO)/nope" 2>&1 | head -n 1 || true; \
 	echo "== lethe import Tests/Fixtures/slack-sample again: shredded buckets stay shredded"; \
 	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-sample; \
 	echo "== lethe search 'pangolinrx' (its channel was shredded: nothing comes back)"; \

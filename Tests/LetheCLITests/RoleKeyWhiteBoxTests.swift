@@ -8,8 +8,8 @@ import Testing
 /// against every envelope and sealed value the archive holds, each with the associated data
 /// docs/FORMAT.md gives for its place (§2b, §2c, §3). Nothing opens but each file's own
 /// material — and, for the retention key, the audit entries' sealed details (it holds ADK to
-/// write and read them, docs/SECURITY.md "Role keys"): no segment, delta segment, record,
-/// filter or key, for either.
+/// write and read them) and the retention views it plans from (docs/SECURITY.md "Role keys"):
+/// no segment, delta segment, record, filter or key, for either.
 @Suite(.serialized) struct RoleKeyWhiteBoxTests {
     /// What a role key file opens: its own material's keys (the file's secret and KEK besides).
     static func material(of file: URL, archive: URL) throws -> (id: Int64, keys: [[UInt8]]) {
@@ -80,6 +80,11 @@ import Testing
             guard s.int(0) != own else { return }
             out.append(Target(what: "role key \(s.int(0))'s material", bytes: s.blob(2), ad: ad(.roleKey, s.int(0), s.text(1) == "import" ? 1 : 2), holdsKey: false))
         }
+        if try k.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'retention_views'") == 1 {
+            try rows(k, "SELECT cno, seq, sealed FROM retention_views") { s in
+                out.append(Target(what: "retention view \(s.int(0))/\(s.int(1))", bytes: s.blob(2), ad: ad(.retentionView, s.int(0), s.int(1)), holdsKey: false))
+            }
+        }
         try rows(k, "SELECT seq, entry FROM audit") { s in
             if let obj = try? JSONSerialization.jsonObject(with: Data(s.text(1).utf8)) as? [String: Any], let detail = obj["detail"] as? String,
                let bytes = Data(base64Encoded: detail) {
@@ -135,8 +140,13 @@ import Testing
             let (own, ring) = try material(of: file, archive: a.dir)
             let (opened, tried) = try attack(a.dir, ring: ring, own: own)
             #expect(tried > 20, "\(step): the archive has envelopes to try (\(tried))")
-            let allowed = file.lastPathComponent == "retention.key" ? opened.filter { $0.hasPrefix("audit detail") } : []
+            // The retention role reads the audit's sealed details and the retention views (format 6), nothing else.
+            let allowed = file.lastPathComponent == "retention.key" ? opened.filter { $0.hasPrefix("audit detail") || $0.hasPrefix("retention view") } : []
             #expect(opened.count == allowed.count, "\(step): \(file.lastPathComponent)'s \(ring.count) keys open \(opened)")
+            if file.lastPathComponent == "retention.key" {
+                let views = try a.scalar(file: "keys.db", "SELECT COUNT(*) FROM retention_views") ?? 0
+                #expect(opened.filter { $0.hasPrefix("retention view") }.count == Int(views), "\(step): the retention key opens every view (\(views)), as it must to plan")
+            }
         }
         // The attack itself opens things when it should: with the archive's key file, segments open.
         let full = try KeyFile.load(a.keyFile)
@@ -161,6 +171,9 @@ import Testing
         try a.run(["compact"]).expectSuccess("compact")
         try Self.expectNothingOpens(a, keys: [importKey, retentionKey], "after compaction")
 
+        try RoleImportTests.roleRun(a, retentionKey, ["retention", "apply", "--policy", Repository.policy("standard.yml").path, "--now", "2026-03-01T00:00:00Z"])
+            .expectSuccess("role-key apply")
+        try Self.expectNothingOpens(a, keys: [importKey, retentionKey], "after a role-key shred")
         try a.run(["retention", "apply", "--policy", Repository.policy("standard.yml").path, "--now", "2026-11-27T00:00:00Z"]).expectSuccess("apply")
         try a.run(["forget", "--user", "U05C4R0L8MN", "--no-policy", "--reason", "white-box", "--yes"]).expectSuccess("forget")
         try Self.expectNothingOpens(a, keys: [importKey, retentionKey], "after a shred and a forget")

@@ -135,6 +135,7 @@ extension Archive {
         try data.putDelta(.init(ref: ref, seq: seq, messages: count, body: body))
         for m in segment.messages { try data.insertDigest(ref, messageDigest(cno: ref.cno, m)) }
         try keystore.setMeta(Archive.deltasPendingMeta, Array("1".utf8))
+        noteView(ref, segment.messages)
         return body.count
     }
 
@@ -246,6 +247,8 @@ extension Archive {
                     var set = terms[FilterRef(cno: ref.cno, epoch: ref.epoch), default: []]
                     for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
                     terms[FilterRef(cno: ref.cno, epoch: ref.epoch)] = set
+                } else {
+                    noteView(ref, Array(merged.values))  // nothing changed: the view's entry is the base's again, not base + delta
                 }
                 folded.append(ref)
             }

@@ -164,7 +164,14 @@ extension Archive {
             for e in pending.epochs { try rebuildFilter(FilterRef(cno: e[0], epoch: e[1])) }
         }
         try data.checkpointTruncate()
+        // The rewritten buckets' retention-view entries, without the forgotten messages' authors
+        // (format 6), in the transaction that ends the forget: repeated after a crash until done.
+        for pair in pending.rewrites {
+            let ref = BucketRef(cno: pair[0], bucket: pair[1])
+            noteView(ref, (try? segment(ref))?.messages ?? [])
+        }
         try writeKeystore {
+            try flushViews()
             try keystore.deleteMeta("pending_forget")
             manifest.pendingForget = [UInt8](repeating: 0, count: 32)
         }

@@ -59,6 +59,7 @@ extension Archive {
     /// before the keys commit, so that a full disk fails the import while both files can
     /// still roll back (only data.db's small commit record is written after the keys commit).
     func commitWrite() throws {
+        try flushViews()
         try storeManifest()
         try data.db.flushCache()
         try keystore.db.commit()
@@ -67,6 +68,7 @@ extension Archive {
     }
 
     func rollbackWrite() {
+        pendingViews = [:]
         data.db.rollback()
         keystore.db.rollback()
         if let m = manifestAtBegin { manifest = m }
@@ -101,7 +103,7 @@ extension Archive {
                                 tombstones: try tombstoneDigest(), pendingPurges: try pendingPurgeDigest(),
                                 auditSeq: last.seq, auditHead: last.hash,
                                 forgotten: try forgottenDigest(), rewrites: try rewriteDigest(), pendingForget: try pendingForgetHash(),
-                                roleKeys: try roleKeyDigest())
+                                roleKeys: try roleKeyDigest(), views: try viewDigest())
             return
         }
         manifest = m
@@ -134,6 +136,9 @@ extension Archive {
         }
         if formatVersion >= 4, try roleKeyDigest() != m.roleKeys {
             problems.append("the role keys are not the ones issued and revoked (a row added, removed, or a revoked key's material put back)")
+        }
+        if formatVersion >= 6, try viewDigest() != m.views {
+            problems.append("the retention views are not the ones lethe wrote (a view added, removed, changed, or put back from an older copy)")
         }
         let pending = try pendingPurgeDigest()
         if pending != m.pendingPurges {

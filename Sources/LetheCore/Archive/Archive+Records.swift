@@ -51,6 +51,7 @@ extension Archive {
         }
         if existing != record {
             try data.putChannelRecord(cno: made.cno, record: sealRecord(record, ad: channelRecordAD(made.cno), key: key))
+            noteView(conversation, cno: made.cno)
         }
         try noteRecordDigest(kind: 1, cno: made.cno, record)
         return made
@@ -150,6 +151,7 @@ extension Archive {
         let body = sealSegment(segment, at: ref, key: key)
         try data.putSegment(.init(ref: ref, messages: Int64(segment.messages.count), body: body))
         try refreshDigests(ref, segment)
+        noteView(ref, segment.messages)
         return body.count
     }
 

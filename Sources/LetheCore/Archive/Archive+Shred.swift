@@ -46,6 +46,12 @@ extension Archive {
         // moved from a held bucket to an expired one (no secret needed) fails here and stays.
         var destroy: [ShredTarget] = []
         for t in targets {
+            if role != nil {
+                // The retention role cannot open a bucket key to check its place: its targets come
+                // from the retention views, which the manifest authenticates (format 6).
+                if try keystore.bucketKey(t.ref) != nil || keystore.hasDeltaKeys(t.ref) { destroy.append(t) }
+                continue
+            }
             guard let wrapped = try keystore.bucketKey(t.ref) else { continue }  // nothing left to destroy
             do {
                 _ = try unwrapBucketKey(wrapped, at: t.ref)
@@ -64,11 +70,28 @@ extension Archive {
         for (cno, list) in byChannel {
             let going = Set(list.map(\.ref.bucket))
             let remaining = Set(try data.segmentIndex(cno: cno).map(\.ref.bucket)).subtracting(going)
-            let keysLeft = Set(try keystore.bucketKeys(cno: cno).map(\.bucket)).subtracting(going)
+            let keysLeft = Set(try keystore.bucketKeys(cno: cno).map(\.bucket)).union(try keystore.deltaKeyBuckets(cno: cno)).subtracting(going)
             if remaining.isEmpty && keysLeft.isEmpty { emptied.append(cno) }
         }
 
         try writeKeystore {
+            // The retention views lose the shredded buckets (and an emptied conversation its views):
+            // who wrote when in a shredded bucket goes with its keys (format 6).
+            if keepsViews {
+                for (cno, list) in byChannel.sorted(by: { $0.key < $1.key }) {
+                    if emptied.contains(cno) {
+                        try replaceViews(cno: cno, with: nil)
+                        continue
+                    }
+                    var v: RetentionView?
+                    do { v = RetentionView.merged(try views(cno: cno)) } catch let e as LetheError where e.kind == .integrity && role == nil {
+                        v = try computedView(cno: cno)
+                    }
+                    guard var view = v else { continue }
+                    for t in list { view.buckets[t.ref.bucket] = nil }
+                    try replaceViews(cno: cno, with: view)
+                }
+            }
             for (cno, list) in byChannel.sorted(by: { $0.key < $1.key }) {
                 guard let row = try keystore.channelKey(cno: cno) else {
                     throw LetheError(.integrity, "channel \(list[0].channelID): no key row; run `lethe verify`")
@@ -92,6 +115,7 @@ extension Archive {
                 result.channelsDestroyed += 1
             }
             var record = audit
+            record.byRoleKey = role?.id
             record.buckets = result.buckets
             record.messages = result.messages
             record.channelsDestroyed = result.channelsDestroyed

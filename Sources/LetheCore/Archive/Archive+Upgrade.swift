@@ -17,6 +17,7 @@ extension Archive {
         if formatVersion == 2 { try upgradeToFormatThree() }
         if formatVersion == 3 { try upgradeToFormatFour() }
         if formatVersion == 4 { try upgradeToFormatFive() }
+        if formatVersion == 5 { try upgradeToFormatSix() }
     }
 
     /// The stored manifest, if it authenticates.
@@ -78,6 +79,36 @@ extension Archive {
             try storeManifest()
         }
         formatVersion = 5
+    }
+
+    /// Format 5 → 6: the retention role's views. The `retention_views` table, and for every
+    /// conversation a base view computed from its record and segments (each segment opened
+    /// once); the manifest gains the views' digest. One keystore transaction: killed inside it,
+    /// keys.db is still format 5 and the next open computes the views again. Delta segments a
+    /// role-key import left are not in the views yet: the compaction that follows at this same
+    /// open folds them in and writes their buckets' entries.
+    private func upgradeToFormatSix() throws {
+        guard var m = try authenticManifest() else {
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 6",
+                             hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
+        }
+        let before = manifest
+        do {
+            try keystore.db.transaction {
+                try keystore.db.execute(Schema.keystoreV6)
+                m.formatVersion = 6
+                m.views = RowSetDigest()
+                manifest = m
+                formatVersion = 6
+                try rebuildAllViews()
+                try keystore.setMeta("format_version", Array("6".utf8))
+                try storeManifest()
+            }
+        } catch {
+            formatVersion = 5
+            manifest = before
+            throw error
+        }
     }
 
     /// Format 1 → 2: channel keys rewrapped with their tag in the associated data; audit

@@ -94,6 +94,8 @@ public final class Verifier {
                 }
             } catch { fail(nil, nil, error) }
         }
+        // Retention views (format 6): what the retention role plans from must say what the segments hold.
+        for p in try archive.viewProblems() { fail(nil, nil, LetheError(.integrity, "keys.db: \(p)")) }
         for (uno, body) in try archive.data.users() {
             report.users += 1
             do {

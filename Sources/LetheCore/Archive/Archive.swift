@@ -20,15 +20,16 @@ public final class Archive {
     let data: DataStore
     /// The master key; nil when a role key opened the archive (then `role` says which).
     let masterKeyIfFull: SecretKey?
-    let tagKey: SecretKey
+    /// TK; nil for the retention role (it finds conversations by their views, never by a Slack id).
+    let tagKeyIfAny: SecretKey?
     let integrityKey: IntegrityKey
     let directoryKeyIfFull: SecretKey?
     /// AK: keys the audit chain (docs/FORMAT.md §8).
     let auditKey: SecretKey
     /// ADK: seals audit details; nil for the import role (its entries have no sealed detail).
     let auditDetailKeyIfAny: SecretKey?
-    /// DGK: keyed digests of messages and records (format 4, §2b).
-    let digestKey: SecretKey
+    /// DGK: keyed digests of messages and records (format 4, §2b); nil for the retention role.
+    let digestKeyIfAny: SecretKey?
     /// The role key that opened the archive; nil when the full secret did.
     let role: RoleGrant?
     /// The keystore's authenticated state, kept current by every keystore write of this process.
@@ -53,6 +54,10 @@ public final class Archive {
     let zstd = Zstd()
     /// What this open folded in of role-key imports (nil when it found nothing to fold).
     public internal(set) var compaction: CompactReport?
+    /// Retention-view changes of the current write transaction, written by `commitWrite` (format 6).
+    var pendingViews: [Int64: PendingView] = [:]
+    /// PK_retention, once computed.
+    var retentionPublicKeyCache: [UInt8]?
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
 
@@ -69,11 +74,11 @@ public final class Archive {
         self.data = data
         self.masterKeyIfFull = masterKey
         self.lock = lock
-        self.tagKey = KDF.subkey(of: masterKey, context: "tags")
+        self.tagKeyIfAny = KDF.subkey(of: masterKey, context: "tags")
         self.integrityKey = IntegrityKey(masterKey: masterKey)
         self.auditKey = KDF.subkey(of: masterKey, context: "audit")
         self.auditDetailKeyIfAny = KDF.subkey(of: masterKey, context: "audit detail")
-        self.digestKey = KDF.subkey(of: masterKey, context: "digest")
+        self.digestKeyIfAny = KDF.subkey(of: masterKey, context: "digest")
         self.role = nil
         guard let wrappedDK = try keystore.archiveKey("directory"),
               let dk = AEAD.unwrap(wrappedDK, under: masterKey, ad: Envelope.associatedData(.directoryKey, archiveID: archiveID))
@@ -81,10 +86,12 @@ public final class Archive {
         self.directoryKeyIfFull = dk
     }
 
-    /// An archive opened by an import role key: its material's keys, no master key.
+    /// An archive opened by a role key: its material's keys, no master key.
     private init(directory: URL, mode: Mode, scheme: BucketScheme, formatVersion: Int64, archiveID: [UInt8], keystore: Keystore, data: DataStore,
-                 importGrant grant: RoleGrant, lock: ArchiveLock) {
-        precondition(grant.role == .importer && grant.keys.count == 6)
+                 grant: RoleGrant, lock: ArchiveLock) throws {
+        guard grant.keys.count == (grant.role == .importer ? 6 : 4) else {
+            throw LetheError(.integrity, "keys.db: role key \(grant.id)'s material holds \(grant.keys.count) keys, not what its role needs")
+        }
         self.directory = directory
         self.mode = mode
         self.scheme = scheme
@@ -94,14 +101,26 @@ public final class Archive {
         self.data = data
         self.masterKeyIfFull = nil
         self.lock = lock
-        self.tagKey = grant.keys[2]
-        self.integrityKey = IntegrityKey(key: grant.keys[3])
-        self.auditKey = grant.keys[4]
-        self.auditDetailKeyIfAny = nil
-        self.digestKey = grant.keys[5]
+        switch grant.role {
+        case .importer:  // PK_import, PK_retention, TK, IK, AK, DGK
+            self.tagKeyIfAny = grant.keys[2]
+            self.integrityKey = IntegrityKey(key: grant.keys[3])
+            self.auditKey = grant.keys[4]
+            self.auditDetailKeyIfAny = nil
+            self.digestKeyIfAny = grant.keys[5]
+        case .retention:  // SK_retention, IK, AK, ADK
+            self.tagKeyIfAny = nil
+            self.integrityKey = IntegrityKey(key: grant.keys[1])
+            self.auditKey = grant.keys[2]
+            self.auditDetailKeyIfAny = grant.keys[3]
+            self.digestKeyIfAny = nil
+        }
         self.role = grant
         self.directoryKeyIfFull = nil
     }
+
+    /// Whether a retention role key opened the archive (it plans from the retention views).
+    public var isRetentionRole: Bool { role?.role == .retention }
 
     /// The master key, or a refusal when a role key opened the archive (a bug: the CLI
     /// refuses such commands before they run; this keeps one from ever reading garbage).
@@ -110,6 +129,18 @@ public final class Archive {
             guard let k = masterKeyIfFull else { throw Archive.roleCannot("open the master key") }
             return k
         }
+    }
+
+    /// TK. The retention role holds none and never asks: a path that did would be a bug.
+    var tagKey: SecretKey {
+        guard let k = tagKeyIfAny else { preconditionFailure("the retention role holds no tag key") }
+        return k
+    }
+
+    /// DGK (format 4). The retention role holds none and never asks.
+    var digestKey: SecretKey {
+        guard let k = digestKeyIfAny else { preconditionFailure("the retention role holds no digest key") }
+        return k
     }
 
     var directoryKey: SecretKey {
@@ -275,9 +306,9 @@ public final class Archive {
                 throw LetheError(.roleRefused, "this key's role does not allow that command: role key \(opened.id) is \(opened.role == .importer ? "an import" : "a retention") key, which may run only \(allowed)",
                                  hint: "run `\(command)` with the archive's full secret (passphrase or full key file); nothing was read or changed")
             }
-            if opened.role == .retention {
-                throw LetheError(.failure, "`\(command)` with a retention role key is not built yet (issue #12: the retention role comes after the import role)",
-                                 hint: "run it with the archive's full secret for now; nothing was read or changed")
+            if opened.role == .retention && version < 6 {
+                throw LetheError(.failure, "this archive is in format \(version): the retention role needs format 6's retention views, which the first command run with the full secret writes",
+                                 hint: "run any command (e.g. `lethe verify`) with the full secret once; nothing was read or changed")
             }
             if try keystore.meta("pending_forget") != nil {
                 throw LetheError(.failure, "a `lethe forget` is unfinished: the next command run with the full secret finishes it",
@@ -316,14 +347,15 @@ public final class Archive {
         let (data, dataVersion) = try openData(dataPath, keysPath: keysPath, keysVersion: version, archiveID: archiveID, needsUpgrade: needsUpgrade)
 
         if let grant {
-            // The import role: no upgrade to run (role keys exist from format 4 on), nothing of
-            // another run to finish; the manifest checked under IK before anything is written.
+            // A role key: no upgrade to run (role keys exist from format 4 on, the retention role
+            // needs format 6), nothing of another run to finish; the manifest checked under IK
+            // before anything is written or decided.
             guard dataVersion >= version else {
                 throw LetheError(.failure, "\(dataPath) is not yet upgraded to format \(version): the next command run with the full secret finishes it",
                                  hint: "run any command with the full secret, then import again; nothing was changed")
             }
-            let archive = Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
-                                  keystore: keystore, data: data, importGrant: grant, lock: lock)
+            let archive = try Archive(directory: directory, mode: mode, scheme: metaScheme, formatVersion: version, archiveID: archiveID,
+                                  keystore: keystore, data: data, grant: grant, lock: lock)
             try archive.checkManifest(full: true)
             try archive.requireIntact()
             return archive
@@ -613,6 +645,25 @@ public final class Archive {
     func finishPendingPurges() throws {
         let pending = try keystore.pendingPurges()
         guard !pending.isEmpty else { return }
+        if role != nil {
+            // The retention role deletes the ciphertext but cannot rebuild search filters (sealed
+            // under channel keys): the purge notes stay, and the next full-key command that has the
+            // archive to itself rebuilds the filters without the shredded buckets' terms and clears them.
+            try data.db.transaction {
+                for p in pending {
+                    switch p {
+                    case .conversation(let cno):
+                        for s in try data.segmentIndex(cno: cno) { try data.deleteSegment(s.ref) }
+                        try data.deleteFilters(cno: cno)
+                        try data.deleteChannel(cno: cno)
+                    case .bucket(let ref):
+                        try data.deleteSegment(ref)
+                    }
+                }
+            }
+            try data.checkpointTruncate()
+            return
+        }
         try data.db.transaction {
             var epochs = Set<FilterRef>()
             var whole = Set<Int64>()

@@ -40,6 +40,19 @@ struct ByteWriter {
 
     mutating func string(_ s: String) { data(Array(s.utf8)) }
 
+    /// LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last.
+    mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// A signed integer as a zigzag LEB128 varint (small magnitudes, either sign, in few bytes).
+    mutating func zigzag(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
     /// u8 presence flag, then a string.
     mutating func optionalString(_ s: String?) {
         if let s {
@@ -90,6 +103,30 @@ struct ByteReader {
     }
 
     mutating func data() throws -> [UInt8] { try take(Int(try u32())) }
+
+    /// At most 10 bytes; a tenth byte above 1, or an over-long encoding's overflow, is malformed.
+    mutating func varint() throws -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<10 {
+            let b = try u8()
+            if i == 9 && b > 1 { throw Malformed() }
+            v |= UInt64(b & 0x7f) << UInt64(7 * i)
+            if b & 0x80 == 0 { return v }
+        }
+        throw Malformed()
+    }
+
+    mutating func zigzag() throws -> Int64 {
+        let u = try varint()
+        return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+    }
+
+    /// A count that cannot exceed the bytes left (each element takes at least `minBytes`).
+    mutating func count(minBytes: Int = 1) throws -> Int {
+        let n = try varint()
+        guard n <= UInt64(bytes.count - offset) / UInt64(max(minBytes, 1)) else { throw Malformed() }
+        return Int(n)
+    }
     mutating func short() throws -> [UInt8] { try take(Int(try u8())) }
 
     mutating func string() throws -> String {

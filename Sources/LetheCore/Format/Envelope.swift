@@ -42,6 +42,7 @@ public enum Envelope {
         case deltaKey = 12    // a delta segment's key, sealed to PK_import; fields: channel number, bucket, delta seq (format 4)
         case recordDelta = 13 // a record a role-key import wrote, sealed to PK_import; fields: kind (1 channel, 2 user), channel number, seq
         case deltaSegment = 14 // a role-key import's messages of one bucket under its delta key; fields: channel, bucket, seq, message count
+        case retentionView = 15 // a conversation's retention view, sealed to PK_retention; fields: channel number, view seq (format 6)
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

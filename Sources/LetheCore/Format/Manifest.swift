@@ -9,8 +9,8 @@
 /// integrity key, a subkey of the master key: a change to any of them without the
 /// key shows as a mismatch before anything acts on it.
 struct Manifest: Equatable, Sendable {
-    /// 3 from format 4 on (role keys); 2 in format 3 (forgotten messages, rewrites, the pending forget); 1 in format 2.
-    static let encodingVersion: UInt8 = 3
+    /// 4 from format 6 on (retention views); 3 in formats 4 and 5 (role keys); 2 in format 3 (forgotten messages, rewrites, the pending forget); 1 in format 2.
+    static let encodingVersion: UInt8 = 4
 
     var formatVersion: Int64
     var scheme: BucketScheme
@@ -30,6 +30,9 @@ struct Manifest: Equatable, Sendable {
     /// The role keys (format 4): each row's id, role, dates and wrapped material. Revoking
     /// changes a row, so a revoked key's old row put back from a copy does not match.
     var roleKeys = RowSetDigest()
+    /// The retention views (format 6): each row's cno, seq and sealed bytes. A view put back
+    /// from an older copy of keys.db, added or removed, does not match.
+    var views = RowSetDigest()
 
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 160)
@@ -46,6 +49,7 @@ struct Manifest: Equatable, Sendable {
         rewrites.write(&w)
         w.data(pendingForget)
         roleKeys.write(&w)
+        views.write(&w)
         return w.bytes
     }
 
@@ -64,6 +68,7 @@ struct Manifest: Equatable, Sendable {
             m.pendingForget = try r.data()
         }
         if encoding >= 3 { m.roleKeys = try RowSetDigest.read(&r) }
+        if encoding >= 4 { m.views = try RowSetDigest.read(&r) }
         guard r.atEnd, m.auditHead.count == 32, m.pendingForget.count == 32 else { throw ByteReader.Malformed() }
         return m
     }
@@ -143,6 +148,15 @@ struct IntegrityKey {
         w.i64(revokedAt ?? 0)
         w.data(wrapped)
         return KDF.keyedHash(key: key, context: "role key", w.bytes)
+    }
+
+    /// A retention view row (format 6): `tag(IK, "retention view", i64 cno || i64 seq || data sealed)`.
+    func viewMAC(cno: Int64, seq: Int64, sealed: [UInt8]) -> [UInt8] {
+        var w = ByteWriter(capacity: 24 + sealed.count)
+        w.i64(cno)
+        w.i64(seq)
+        w.data(sealed)
+        return KDF.keyedHash(key: key, context: "retention view", w.bytes)
     }
 
     func pendingPurgeMAC(cno: Int64, bucket: Int64) -> [UInt8] {

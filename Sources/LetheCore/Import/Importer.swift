@@ -209,7 +209,10 @@ public final class Importer {
             if let cno { return cno }
             if archive.role != nil, let known = try archive.conversationNumber(slackID: conversation.id) {
                 // Its key is out of the import role's reach: the record goes sealed, when it changed.
-                if try archive.writeRecordDelta(kind: 1, cno: known, ChannelRecord.encode(conversation)) { report.recordsDeferred += 1 }
+                if try archive.writeRecordDelta(kind: 1, cno: known, ChannelRecord.encode(conversation)) {
+                    report.recordsDeferred += 1
+                    archive.noteView(conversation, cno: known)
+                }
                 cno = known
                 return known
             }

@@ -30,8 +30,9 @@ public enum RetentionJob {
 
     /// For every conversation of the archive, the rule that governs it at `now` and the holds that name it.
     public static func governance(_ archive: Archive, policy: RetentionPolicy, now: Int64) throws -> [Governance] {
-        let conversations = try archive.conversations()
-        let users = try archive.labelDirectory(for: conversations)
+        let conversations = archive.isRetentionRole ? try archive.viewedConversations().map(\.conversation) : try archive.conversations()
+        // The retention role reads no user record: a DM shows by its id.
+        let users = archive.isRetentionRole ? .empty : try archive.labelDirectory(for: conversations)
         return conversations.map { c in
             let choice = policy.ruleFor(channel: c, now: now)
             return Governance(channelID: c.id, name: c.name, label: c.label(users: users), kind: c.kind, rule: choice.rule.name,
@@ -48,6 +49,35 @@ public enum RetentionJob {
             guard let channel = byNumber[row.ref.cno] else { return nil }
             let (start, end) = archive.scheme.range(of: row.ref.bucket)
             return BucketFacts(channel: channel, start: start, end: end, messageCount: Int(row.messages), ref: row.ref)
+        }
+    }
+
+    /// The retention role's facts and authors (format 6): from the retention views, which hold
+    /// per bucket its message count and who wrote on which day, never a message.
+    static func viewedFacts(_ archive: Archive) throws -> (buckets: [BucketFacts], authors: ViewAuthors) {
+        var buckets: [BucketFacts] = []
+        var entries: [BucketRef: RetentionView.Bucket] = [:]
+        for (c, view) in try archive.viewedConversations() {
+            guard let cno = c.cno else { continue }
+            for (b, entry) in view.buckets.sorted(by: { $0.key < $1.key }) {
+                let ref = BucketRef(cno: cno, bucket: b)
+                let (start, end) = archive.scheme.range(of: b)
+                buckets.append(BucketFacts(channel: c, start: start, end: end, messageCount: Int(entry.messages), ref: ref))
+                entries[ref] = entry
+            }
+        }
+        return (buckets, ViewAuthors(entries: entries))
+    }
+
+    /// The planner's "who wrote in this bucket", from the retention views: each author once per
+    /// day written, at 00:00 UTC (holds are day-granular, so this decides exactly as the messages would).
+    final class ViewAuthors: BucketAuthorsProvider {
+        let entries: [BucketRef: RetentionView.Bucket]
+
+        init(entries: [BucketRef: RetentionView.Bucket]) { self.entries = entries }
+
+        func authors(of bucket: BucketFacts) throws -> [(user: String, seconds: Int64)] {
+            bucket.ref.flatMap { entries[$0] }?.authors ?? []
         }
     }
 
@@ -76,6 +106,10 @@ public enum RetentionJob {
     public static func plan(archive: Archive, policy: RetentionPolicy, now: Int64) throws -> RetentionPlan {
         try archive.checkManifest(full: true)  // what apply would check: the plan says what apply would do
         try archive.requireIntact()
+        if archive.isRetentionRole {
+            let (buckets, authors) = try viewedFacts(archive)
+            return try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: authors, users: .empty)
+        }
         let buckets = try facts(archive)
         let users = try archive.labelDirectory(for: Array(Set(buckets.map(\.channel))))
         return try RetentionPlanner.plan(policy: policy, buckets: buckets, now: now, authors: Authors(archive: archive), users: users)

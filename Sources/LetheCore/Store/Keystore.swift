@@ -373,7 +373,49 @@ extension Keystore {
         try db.statement("DELETE FROM delta_keys WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
     }
 
+    func hasDeltaKeys(_ ref: BucketRef) throws -> Bool {
+        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return false }
+        return try db.scalarInt("SELECT COUNT(*) FROM delta_keys WHERE cno = ? AND bucket = ?", .int(ref.cno), .int(ref.bucket)) ?? 0 > 0
+    }
+
+    func deltaKeyBuckets(cno: Int64) throws -> Set<Int64> {
+        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return [] }
+        let s = try db.statement("SELECT DISTINCT bucket FROM delta_keys WHERE cno = ?").query(.int(cno))
+        var out = Set<Int64>()
+        while try s.step() { out.insert(s.int(0)) }
+        return out
+    }
+
     func deleteDeltaKeys(cno: Int64) throws {
         try db.statement("DELETE FROM delta_keys WHERE cno = ?").run(.int(cno))
+    }
+    // MARK: - Retention views (format 6)
+
+    func hasViews() throws -> Bool { try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'retention_views'") == 1 }
+
+    /// Every view, in (cno, seq) order.
+    func views() throws -> [(cno: Int64, seq: Int64, sealed: [UInt8])] {
+        let s = try db.statement("SELECT cno, seq, sealed FROM retention_views ORDER BY cno, seq").query()
+        var out: [(Int64, Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.int(1), s.blob(2))) }
+        return out
+    }
+
+    func views(cno: Int64) throws -> [(seq: Int64, sealed: [UInt8])] {
+        let s = try db.statement("SELECT seq, sealed FROM retention_views WHERE cno = ? ORDER BY seq").query(.int(cno))
+        var out: [(Int64, [UInt8])] = []
+        while try s.step() { out.append((s.int(0), s.blob(1))) }
+        return out
+    }
+
+    /// The next delta view's number (archive-wide, as delta segments' seq).
+    func nextViewSeq() throws -> Int64 { (try db.scalarInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM retention_views")) ?? 1 }
+
+    func putView(cno: Int64, seq: Int64, sealed: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO retention_views(cno, seq, sealed) VALUES (?, ?, ?)").run(.int(cno), .int(seq), .blob(sealed))
+    }
+
+    func deleteView(cno: Int64, seq: Int64) throws {
+        try db.statement("DELETE FROM retention_views WHERE cno = ? AND seq = ?").run(.int(cno), .int(seq))
     }
 }

@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 5
+    static let formatVersion: Int64 = 6
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
@@ -49,7 +49,7 @@ enum Schema {
             seq INTEGER PRIMARY KEY,
             entry TEXT NOT NULL,
             hash BLOB NOT NULL);
-        """ + keystoreV3 + keystoreV4
+        """ + keystoreV3 + keystoreV4 + keystoreV6
 
     /// Tables format 3 added (`lethe forget`): per-message tombstones, and the new keys of
     /// buckets being rewritten. Created by `init`, and by the upgrade from format 2.
@@ -81,6 +81,18 @@ enum Schema {
             seq INTEGER NOT NULL,
             sealed BLOB NOT NULL,
             PRIMARY KEY (cno, bucket, seq)) WITHOUT ROWID;
+        """
+
+    /// What format 6 added (the retention role, docs/FORMAT.md §2d): per conversation a base
+    /// view (seq 0) and role-key imports' delta views, each sealed to PK_retention; the
+    /// manifest's digest covers every row (MACs under IK). In keys.db, not data.db: a shred deletes a
+    /// bucket's entry with its keys, under the retention schedule keys.db follows.
+    static let keystoreV6 = """
+        CREATE TABLE retention_views(
+            cno INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (cno, seq)) WITHOUT ROWID;
         """
 
     /// data.db tables format 4 added: what role-key imports write (delta segments, sealed
