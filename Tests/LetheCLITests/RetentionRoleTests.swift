@@ -213,6 +213,42 @@ import Testing
         #expect(try Self.comparable(r) == Self.comparable(try a.run(["retention", "plan", "--policy", try Self.holdPolicy(a.root), "--now", Self.now, "--json"])))
     }
 
+    /// kill -9 during a role-key apply: every bucket is intact or shredded; the next role-key apply
+    /// completes without the full key, and the full key then reads a whole, verified archive.
+    @Test func aRoleKeyApplyKilledAtRandomMomentsThenCompletes() throws {
+        let scenario = try ShredScenario("rr-crash")
+        let (root, policy, now, a, plan) = (scenario.root, scenario.policy.path, scenario.now, scenario.archive, scenario.plan)
+        let retentionKey = root.appendingPathComponent("retention.key")
+        try a.run(["key", "issue", "--role", "retention", "--out", retentionKey.path]).expectSuccess("issue retention key")
+        let totalBefore = try a.stats().messages
+        #expect(plan.buckets > 500)
+        let roleApply = ["retention", "apply", "--policy", policy, "--now", now, "--key-file", retentionKey.path]
+        let timing = root.appendingPathComponent("timing")
+        try FileManager.default.copyItem(at: a.dir, to: timing)
+        let t0 = Date()
+        try Harness.run(roleApply, env: ["LETHE_ARCHIVE": timing.path]).expectSuccess("uninterrupted role-key apply")
+        let duration = Date().timeIntervalSince(t0)
+        var killed = 0
+        for round in 0..<6 {
+            let dir = root.appendingPathComponent("round\(round)")
+            try FileManager.default.copyItem(at: a.dir, to: dir)
+            let env = ["LETHE_ARCHIVE": dir.path, "PATH": "/usr/bin:/bin"]
+            if try Harness.runKilled(roleApply, env: env, after: duration * (0.2 + 0.13 * Double(round))) { killed += 1 }
+            let again = try Harness.run(roleApply + ["--json"], env: env)
+            #expect(again.status == 0, "round \(round): the next role-key apply completes: \(again.stderr)")
+            let full = a.env.merging(["LETHE_ARCHIVE": dir.path]) { $1 }
+            let v = try Harness.run(["verify", "--json"], env: full)
+            #expect(v.status == 0, "round \(round): \(v.stdout) \(v.stderr)")
+            let after = try Harness.run(["stats", "--json"], env: full).decode(ArchiveStats.self)
+            #expect(after.shreddedBuckets == plan.buckets && after.messages == totalBefore - plan.messages, "round \(round): \(after)")
+            let keys = try SQLiteDatabase(path: dir.appendingPathComponent("keys.db").path, options: [.readOnly])
+            #expect(try keys.scalarInt("SELECT COUNT(*) FROM pending_purge") == 0, "round \(round): the full key finished the purge")
+            #expect(try Harness.run(["audit", "--verify"], env: full).status == 0)
+        }
+        print("RetentionRoleTests: \(killed) of 6 kills landed while the role-key apply ran (uninterrupted: \(String(format: "%.2f", duration)) s)")
+        #expect(killed >= 3, "half the kills land while apply runs (\(killed) of 6)")
+    }
+
     /// docs/FORMAT.md §9's view vector, computed independently (a Python encoder written from §2d).
     @Test func theViewEncodingIsTheDocumentedOne() throws {
         let v = RetentionView(tag: Array(0..<32), facts: .init(kind: .publicChannel, id: "C05GENRL001", name: "general", isArchived: false, memberIDs: []),
