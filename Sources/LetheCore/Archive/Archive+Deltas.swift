@@ -122,7 +122,9 @@ extension Archive {
     /// Writes one delta segment of a bucket under a new random key sealed to the archive;
     /// records the messages' digests. Returns the sealed size.
     func writeDelta(_ segment: Segment, at ref: BucketRef) throws -> Int {
-        let seq = try keystore.nextDeltaSeq()
+        // MAX(seq) scans delta_keys (its key is (cno, bucket, seq)): asked once per run, not per bucket.
+        let seq = try nextDeltaSeq ?? keystore.nextDeltaSeq()
+        nextDeltaSeq = seq + 1
         let key = SecretKey.random()
         try keystore.insertDeltaKey(ref, seq: seq, sealed: try sealToArchive(key, ad: Archive.deltaKeyAD(archiveID: archiveID, ref, seq: seq)))
         var plain = segment.encoded()

@@ -69,6 +69,7 @@ extension Archive {
 
     func rollbackWrite() {
         pendingViews = [:]
+        nextDeltaSeq = nil
         data.db.rollback()
         keystore.db.rollback()
         if let m = manifestAtBegin { manifest = m }

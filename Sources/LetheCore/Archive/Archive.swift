@@ -56,6 +56,8 @@ public final class Archive {
     public internal(set) var compaction: CompactReport?
     /// Retention-view changes of the current write transaction, written by `commitWrite` (format 6).
     var pendingViews: [Int64: PendingView] = [:]
+    /// The next delta segment's seq within this run (nil: not asked yet, or rolled back).
+    var nextDeltaSeq: Int64?
     /// PK_retention, once computed.
     var retentionPublicKeyCache: [UInt8]?
     /// The key slot the offered secret opened.
