@@ -75,24 +75,10 @@ extension Archive {
         }
 
         try writeKeystore {
-            // The retention views lose the shredded buckets (and an emptied conversation its views):
-            // who wrote when in a shredded bucket goes with its keys (format 6).
-            if keepsViews {
-                for (cno, list) in byChannel.sorted(by: { $0.key < $1.key }) {
-                    if emptied.contains(cno) {
-                        try replaceViews(cno: cno, with: nil)
-                        continue
-                    }
-                    var v: RetentionView?
-                    do { v = RetentionView.merged(try views(cno: cno)) } catch let e as LetheError where e.kind == .integrity && role == nil {
-                        v = try computedView(cno: cno)
-                    }
-                    guard var view = v else { continue }
-                    for t in list { view.buckets[t.ref.bucket] = nil }
-                    try replaceViews(cno: cno, with: view)
-                }
-            }
             for (cno, list) in byChannel.sorted(by: { $0.key < $1.key }) {
+                // The retention views lose the shredded buckets (an emptied conversation all its
+                // views): who wrote when in a shredded bucket goes with its keys (format 6).
+                if keepsViews { try removeFromViews(list.map(\.ref.bucket), cno: cno, emptied: emptied.contains(cno)) }
                 guard let row = try keystore.channelKey(cno: cno) else {
                     throw LetheError(.integrity, "channel \(list[0].channelID): no key row; run `lethe verify`")
                 }

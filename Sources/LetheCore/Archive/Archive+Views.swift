@@ -36,12 +36,16 @@ extension Archive {
         return k
     }
 
-    /// SK_retention: the retention role's own, or unwrapped with MK. The import role holds none.
+    /// SK_retention: the retention role's own, or unwrapped with MK (once). The import role holds none.
     func retentionSecretKey() throws -> SecretKey {
         switch role?.role {
         case .retention?: return role!.keys[0]
         case .importer?: throw Archive.roleCannot("open a retention view")
-        case nil: return try roleSecretKey(.retention)
+        case nil:
+            if let k = retentionSecretKeyCache { return k }
+            let k = try roleSecretKey(.retention)
+            retentionSecretKeyCache = k
+            return k
         }
     }
 
@@ -172,6 +176,21 @@ extension Archive {
         }
         guard let base else { return }
         try putView(base, cno: cno, seq: 0)
+    }
+
+    /// A shred's part: the conversation's views merged into one base view without `buckets`,
+    /// or none when the shred empties the conversation.
+    func removeFromViews(_ buckets: [Int64], cno: Int64, emptied: Bool) throws {
+        guard !emptied else { return try replaceViews(cno: cno, with: nil) }
+        var view: RetentionView?
+        do {
+            view = RetentionView.merged(try views(cno: cno))
+        } catch let e as LetheError where e.kind == .integrity && role == nil {
+            view = try computedView(cno: cno)  // the full key can start again from the segments
+        }
+        guard var v = view else { return }
+        for b in buckets { v.buckets[b] = nil }
+        try replaceViews(cno: cno, with: v)
     }
 
     private func addDeltaView(_ v: RetentionView, cno: Int64) throws {

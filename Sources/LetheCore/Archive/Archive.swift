@@ -60,6 +60,8 @@ public final class Archive {
     var nextDeltaSeq: Int64?
     /// PK_retention, once computed.
     var retentionPublicKeyCache: [UInt8]?
+    /// SK_retention, once unwrapped with MK (full key only).
+    var retentionSecretKeyCache: SecretKey?
     /// The key slot the offered secret opened.
     public private(set) var unlockedSlot: Int64 = 0
 
@@ -647,25 +649,6 @@ public final class Archive {
     func finishPendingPurges() throws {
         let pending = try keystore.pendingPurges()
         guard !pending.isEmpty else { return }
-        if role != nil {
-            // The retention role deletes the ciphertext but cannot rebuild search filters (sealed
-            // under channel keys): the purge notes stay, and the next full-key command that has the
-            // archive to itself rebuilds the filters without the shredded buckets' terms and clears them.
-            try data.db.transaction {
-                for p in pending {
-                    switch p {
-                    case .conversation(let cno):
-                        for s in try data.segmentIndex(cno: cno) { try data.deleteSegment(s.ref) }
-                        try data.deleteFilters(cno: cno)
-                        try data.deleteChannel(cno: cno)
-                    case .bucket(let ref):
-                        try data.deleteSegment(ref)
-                    }
-                }
-            }
-            try data.checkpointTruncate()
-            return
-        }
         try data.db.transaction {
             var epochs = Set<FilterRef>()
             var whole = Set<Int64>()
@@ -681,9 +664,14 @@ public final class Archive {
                     epochs.insert(FilterRef(cno: ref.cno, epoch: ref.epoch))
                 }
             }
+            // The retention role cannot rebuild filters (sealed under channel keys): the purge
+            // notes stay, and the next full-key command that has the archive to itself rebuilds
+            // them without the shredded buckets' terms, then clears the notes.
+            guard role == nil else { return }
             for e in epochs.sorted() where !whole.contains(e.cno) { try rebuildFilter(e) }
         }
         try data.checkpointTruncate()
+        guard role == nil else { return }
         try writeKeystore { try clearPendingPurges() }
     }
 

@@ -358,7 +358,7 @@ extension Keystore {
     }
 
     func deltaKeyCount() throws -> Int64 {
-        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return 0 }
+        guard try hasTable("delta_keys") else { return 0 }
         return try db.scalarInt("SELECT COUNT(*) FROM delta_keys") ?? 0
     }
 
@@ -374,12 +374,12 @@ extension Keystore {
     }
 
     func hasDeltaKeys(_ ref: BucketRef) throws -> Bool {
-        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return false }
+        guard try hasTable("delta_keys") else { return false }
         return try db.scalarInt("SELECT COUNT(*) FROM delta_keys WHERE cno = ? AND bucket = ?", .int(ref.cno), .int(ref.bucket)) ?? 0 > 0
     }
 
     func deltaKeyBuckets(cno: Int64) throws -> Set<Int64> {
-        guard try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'delta_keys'") == 1 else { return [] }
+        guard try hasTable("delta_keys") else { return [] }
         let s = try db.statement("SELECT DISTINCT bucket FROM delta_keys WHERE cno = ?").query(.int(cno))
         var out = Set<Int64>()
         while try s.step() { out.insert(s.int(0)) }
@@ -391,7 +391,12 @@ extension Keystore {
     }
     // MARK: - Retention views (format 6)
 
-    func hasViews() throws -> Bool { try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'retention_views'") == 1 }
+    func hasViews() throws -> Bool { try hasTable("retention_views") }
+
+    /// Whether keys.db has this table (a later format's tables are missing until its upgrade ran).
+    private func hasTable(_ name: String) throws -> Bool {
+        try db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = ?", .text(name)) == 1
+    }
 
     /// Every view, in (cno, seq) order.
     func views() throws -> [(cno: Int64, seq: Int64, sealed: [UInt8])] {
