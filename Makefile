@@ -1,6 +1,7 @@
 # Lethe: the two commands the README opens with, and a few helpers.
 #   make demo   install what is missing, build, run the main jobs on the bundled sample export:
-#               init, import (twice, overlapping: the second with an import role key), stats, verify, policy check, search,
+#               init, import (twice, overlapping: the second with an import role key; then an export with attached files),
+#               stats, verify, policy check, search (inside an attached file too),
 #               retention plan and apply with a retention role key,
 #               forget, audit, export, an RSMF production, serve (one page fetched)
 #   make test   install what is missing, build, run the whole test suite
@@ -44,7 +45,11 @@ demo: build
 	"$$L" search --key-file "$(DEMO)/import.key" zebracorn || echo "   exit $$?"; \
 	echo "== lethe stats"; \
 	"$$L" stats --key-file "$$LETHE_KEY"; \
-	echo "== lethe verify"; \
+	echo "== lethe import Tests/Fixtures/slack-files (a slackdump export with attached files: a PDF, a PNG, text, CSV)"; \
+	"$$L" import --key-file "$$LETHE_KEY" Tests/Fixtures/slack-files 2>/dev/null; \
+	echo "== lethe search plumtree (a word inside an attached text file finds the message that shared it)"; \
+	"$$L" search --key-file "$$LETHE_KEY" plumtree; \
+	echo "== lethe verify (every chunk of every file authenticates and matches its digest)"; \
 	"$$L" verify --key-file "$$LETHE_KEY"; \
 	echo "== lethe policy check Policies/standard.yml (which rule governs each channel)"; \
 	"$$L" policy check --key-file "$$LETHE_KEY" Policies/standard.yml; \
@@ -74,6 +79,11 @@ demo: build
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe export --out $(DEMO)/restored"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"; \
+	echo "   the attached files, back byte for byte:"; \
+	for f in Tests/Fixtures/slack-files/*/attachments/*; do \
+	  r="$(DEMO)/restored/$${f#Tests/Fixtures/slack-files/}"; \
+	  if [ -f "$$r" ]; then cmp -s "$$f" "$$r" && echo "   identical  $${f#Tests/Fixtures/slack-files/}"; else echo "   not kept   $${f#Tests/Fixtures/slack-files/} (shared by no message, or forgotten)"; fi; \
+	done; \
 	echo "== lethe export --format rsmf --channel general --user U05B0B7Q2XR (a production for a review platform; audited)"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/production" --format rsmf --channel general --user U05B0B7Q2XR; \
 	head -n 3 "$(DEMO)/production/loadfile.csv"; \
@@ -93,14 +103,19 @@ clean:
 #   make bench        1,000,000 messages
 #   make bench-quick  about 50,000 messages, about a minute after the build (CI smoke test)
 #   make bench BENCH_ARGS='--json bench.json'   more options: python3 Benchmarks/bench.py --help
+#   make bench-files  attached files: 2 GiB imported and exported beside cp -r and tar | zstd -3 (not in CI)
 BENCH_ARGS ?=
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-files
 
 bench: deps
 	python3 Benchmarks/bench.py $(BENCH_ARGS)
 
 bench-quick: deps
 	python3 Benchmarks/bench.py --quick $(BENCH_ARGS)
+	python3 Benchmarks/bench_files.py --mb 64
+
+bench-files: deps
+	python3 Benchmarks/bench_files.py $(BENCH_ARGS)
 
 # Fuzzing (docs/SECURITY.md, "Fuzzing"): libFuzzer + AddressSanitizer on each target in turn,
 # FUZZ_SECONDS each, starting from Tests/FuzzCorpus/<target>/ copied into FUZZ_DIR (the

@@ -64,7 +64,7 @@ import Testing
         try FileManager.default.removeItem(at: old.dir.appendingPathComponent("data.db"))
         try FileManager.default.copyItem(at: dataBefore, to: old.dir.appendingPathComponent("data.db"))
         let v = try old.run(["verify", "--json"]).decode(VerifyReport.self)
-        #expect(v.failures.filter { $0.bucket != nil }.count == done.bucketsRewritten, "every rewritten bucket fails with the old data.db: \(v.failures.count)")
+        #expect(v.failures.filter { $0.bucket != nil }.count == done.bucketsRewritten, "every rewritten bucket fails with the old data.db: \(v.failures.map(\.reason))")
         let oldExport = Harness.tempDir("forget-user-old-export").appendingPathComponent("out")
         #expect(try old.run(["export", "--out", oldExport.path]).status == 8)
         let leaked = try messages(oldExport).filter { ($0.value["user"] as? String) == Self.carol }

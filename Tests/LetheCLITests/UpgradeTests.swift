@@ -171,12 +171,26 @@ import Testing
 
     /// kill -9 at random moments of the first open: keys.db is in one format or the next,
     /// never between, and the next open finishes the upgrade to exactly the same archive.
+    /// Format 6 → 7 (attachments): keys.db changes only its version, data.db gains the two
+    /// attachment tables; the upgraded archive reads as a fresh one and then takes files.
+    @Test func formatSixArchiveIsUpgradedAtFirstOpen() throws {
+        let a = try Self.copyFixture("upgrade-v6", version: 6)
+        #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "6")
+        #expect(try a.scalar(file: "data.db", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'attachments'") == 0)
+        let k = ["--key-file", a.keyFile.path]
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(), "upgraded from 6")
+        #expect(try a.scalar(file: "data.db", "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('attachments', 'attachment_chunks')") == 2)
+        let r = try Harness.run(["import", "--json"] + k + [Repository.fixture("slack-files").path], env: a.env).expectSuccess("import with files")
+        #expect(try r.decode(ImportReport.self).filesAdded == 7)
+        #expect(try Harness.run(["verify"] + k, env: a.env).status == 0)
+    }
+
     @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
         let expected = try Self.freshExport()
         var rng = SplitMix64(seed: 0x1e7e_0002)
         var landed = 0, rounds = 0
         for round in 0..<15 {
-            let from = round < 6 ? 1 : round < 9 ? 2 : round < 12 ? 3 : 5
+            let from = round < 5 ? 1 : round < 8 ? 2 : round < 10 ? 3 : round < 13 ? 5 : 6
             let fixtureKeys = try Data(contentsOf: Self.fixture(version: from).appendingPathComponent("keys.db"))
             let a = try Self.copyFixture("upgrade-kill-\(round)", version: from)
             let journal = a.dir.appendingPathComponent("keys.db-journal")
@@ -187,7 +201,7 @@ import Testing
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(["1", "2", "3", "4", "5", "6"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+            #expect(["1", "2", "3", "4", "5", "6", "7"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
                     "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
             if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)

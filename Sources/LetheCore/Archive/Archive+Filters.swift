@@ -59,7 +59,7 @@ extension Archive {
                 guard let key = try bucketKey(ref) else { continue }
                 any = true  // a damaged bucket still has its epoch's filter (verify names the bucket, not a missing filter)
                 let messages = try openSegment(row, key: key, label: slackID(cno: f.cno)).messages
-                for m in messages { IndexTerms.add(MessageFields(m), to: &terms) }
+                for m in searchFields(messages, of: ref) { IndexTerms.add(m, to: &terms) }
             } catch let e as LetheError where e.kind == .integrity {
                 noteDamage(channel: slackID(cno: f.cno), bucket: ref.bucket, e)
             }

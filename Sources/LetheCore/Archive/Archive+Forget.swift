@@ -125,10 +125,22 @@ extension Archive {
                 let keep = Segment(messages: old.messages.filter { !gone.contains(Importer.identity($0.ts)) })
                 try data.putSegment(.init(ref: b.ref, messages: Int64(keep.messages.count), body: sealSegment(keep, at: b.ref, key: key)))
                 try refreshDigests(b.ref, keep)
+                try rekeyAttachments(b.ref, keeping: keep, newKey: key)
             }
         }
         // 3 and 4.
         return try finishForget(pending)
+    }
+
+    /// A rewritten bucket's attachment index, sealed under its new key, without the files that
+    /// only forgotten messages shared (their chunks deleted; their keys were only in the old
+    /// index, which the old bucket key alone opens).
+    private func rekeyAttachments(_ ref: BucketRef, keeping: Segment, newKey: SecretKey) throws {
+        guard var index = try attachments(ref) else { return }
+        let kept = Set(keeping.messages.flatMap { MessageFields($0).fileIDs })
+        index.references.removeAll { !kept.contains($0.fileID) }
+        for gone in index.dropUnreferenced() { try deleteBlob(ref, number: gone) }
+        try storeAttachments(index, at: ref, key: newKey)
     }
 
     /// Steps 3 and 4 of a forget whose new ciphertext is committed (also run by the next writer

@@ -18,7 +18,14 @@ extension Archive {
         if formatVersion == 3 { try upgradeToFormatFour() }
         if formatVersion == 4 { try upgradeToFormatFive() }
         if formatVersion == 5 { try upgradeToFormatSix() }
+        if formatVersion == 6 { try upgradeToFormatSeven() }
     }
+
+    /// Format 6 → 7: attachments. Nothing in keys.db changes but the version (a blob's key lives
+    /// in its bucket's attachment index, sealed under the bucket key); data.db gains the two
+    /// attachment tables in the data step. The number rises so that an older lethe, which would
+    /// shred a bucket and leave its files' chunks behind, refuses the archive.
+    private func upgradeToFormatSeven() throws { try raiseVersion(to: 7) }
 
     /// The stored manifest, if it authenticates.
     func authenticManifest() throws -> Manifest? {
@@ -67,18 +74,22 @@ extension Archive {
     /// 0x07). Nothing stored changes: old segments stay as they are (header 0x02) and are
     /// rewritten with the dictionary only when an import or a forget rewrites their bucket.
     /// The version number rises so that a lethe that cannot read header 0x07 refuses the archive.
-    private func upgradeToFormatFive() throws {
+    private func upgradeToFormatFive() throws { try raiseVersion(to: 5) }
+
+    /// An upgrade that changes nothing in keys.db but the version (its meta and the manifest):
+    /// one transaction, so keys.db is in one format or the next.
+    private func raiseVersion(to version: Int64) throws {
         guard var m = try authenticManifest() else {
-            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format 5",
+            throw LetheError(.integrity, "keys.db: the manifest does not authenticate, so the archive was not upgraded to format \(version)",
                              hint: "run `lethe verify` with the lethe that wrote it, or restore keys.db from a backup")
         }
         try keystore.db.transaction {
-            m.formatVersion = 5
+            m.formatVersion = version
             manifest = m
-            try keystore.setMeta("format_version", Array("5".utf8))
+            try keystore.setMeta("format_version", Array(String(version).utf8))
             try storeManifest()
         }
-        formatVersion = 5
+        formatVersion = version
     }
 
     /// Format 5 → 6: the retention role's views. The `retention_views` table, and for every
@@ -178,6 +189,7 @@ extension Archive {
                 for c in try conversations() { if let cno = c.cno { try data.insertRecordDigest(recordDigest(kind: 1, cno: cno, ChannelRecord.encode(c))) } }
                 for u in try users() { try data.insertRecordDigest(recordDigest(kind: 2, cno: 0, UserRecord.encode(u))) }
             }
+            if formatVersion >= 7 && dataVersion < 7 { try data.db.execute(Schema.dataV7) }
             try data.setMeta("format_version", Array(String(formatVersion).utf8))
         }
     }

@@ -18,10 +18,13 @@ public struct VerifyReport: Encodable, Sendable {
     public var unusedBucketKeys = 0
     /// Buckets whose keys an interrupted shred destroyed and whose ciphertext the next writer deletes.
     public var pendingPurge = 0
+    /// Attached files whose every chunk authenticated and whose bytes match their digest (format 7), and their bytes.
+    public var files = 0
+    public var fileBytes: Int64 = 0
     public var failures: [Failure] = []
     public var seconds = 0.0
 
-    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, pendingPurge, failures, seconds }
+    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, pendingPurge, files, fileBytes, failures, seconds }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -32,6 +35,8 @@ public struct VerifyReport: Encodable, Sendable {
         try c.encode(users, forKey: .users)
         try c.encode(unusedBucketKeys, forKey: .unusedBucketKeys)
         try c.encode(pendingPurge, forKey: .pendingPurge)
+        try c.encode(files, forKey: .files)
+        try c.encode(fileBytes, forKey: .fileBytes)
         try c.encode(failures, forKey: .failures)
         try c.encode(seconds, forKey: .seconds)
     }
@@ -50,6 +55,8 @@ extension VerifyReport: Decodable {
         users = try c.decode(Int.self, forKey: .users)
         unusedBucketKeys = try c.decode(Int.self, forKey: .unusedBucketKeys)
         pendingPurge = try c.decode(Int.self, forKey: .pendingPurge)
+        files = try c.decodeIfPresent(Int.self, forKey: .files) ?? 0
+        fileBytes = try c.decodeIfPresent(Int64.self, forKey: .fileBytes) ?? 0
         failures = try c.decode([Failure].self, forKey: .failures)
         seconds = try c.decode(Double.self, forKey: .seconds)
         guard ok == failures.isEmpty else {
@@ -111,6 +118,7 @@ public final class Verifier {
         var done = 0
         let pending = Set(try archive.keystore.pendingPurges())
         let conversations = Set(index.map(\.ref.cno)).sorted()
+        var failed = Set<BucketRef>()  // a bucket is named once, by its segment
         for cno in conversations {
             if pending.contains(.conversation(cno: cno)) {
                 report.pendingPurge += index.filter { $0.ref.cno == cno }.count
@@ -134,7 +142,10 @@ public final class Verifier {
                         throw LetheError(.integrity, "channel \(name), bucket \(archive.scheme.label(of: row.bucket)): message \(m.ts) belongs to another bucket")
                     }
                     report.messages += segment.messages.count
-                } catch { fail(name, row.bucket, error) }
+                } catch {
+                    fail(name, row.bucket, error)
+                    failed.insert(row.ref)
+                }
                 done += 1
                 progress?.advanced(done: done, messages: report.messages)
             }
@@ -148,6 +159,19 @@ public final class Verifier {
                     throw LetheError(.integrity, "channel \(archive.slackID(cno: f.cno)): the search filter of epoch \(f.epoch) is missing")
                 }
             } catch { fail(archive.slackID(cno: f.cno), nil, error) }
+        }
+        // Attachments: every bucket's index opens under its bucket key, and every blob's chunks
+        // open, in order, to bytes that match the index's size and digest.
+        let withMessages = Set(index.map(\.ref))
+        for ref in try archive.data.attachmentBuckets() where !failed.contains(ref) && !pending.contains(.bucket(ref)) && !pending.contains(.conversation(cno: ref.cno)) {
+            let name = archive.slackID(cno: ref.cno)
+            do {
+                guard withMessages.contains(ref) else { throw LetheError(.integrity, "channel \(name), bucket \(archive.scheme.label(of: ref.bucket)): attachments without messages") }
+                guard let files = try archive.attachments(ref) else { continue }
+                for blob in files.blobs { try archive.readBlob(blob, of: ref) { _ in } }
+                report.files += files.references.count
+                report.fileBytes += files.blobs.reduce(0) { $0 + $1.size }
+            } catch { fail(name, ref.bucket, error) }
         }
         report.unusedBucketKeys = try archive.unusedBucketKeys()
         report.seconds = Date().timeIntervalSince(started)

@@ -7,6 +7,9 @@ public struct ExportReport: Codable, Sendable {
     public var users = 0
     public var messages = 0
     public var dayFiles = 0
+    /// Attached files written (format 7), and their bytes.
+    public var files = 0
+    public var fileBytes: Int64 = 0
     public var seconds = 0.0
     /// Conversations written to another folder than their record names (an unsafe or colliding name).
     public var warnings: [String] = []
@@ -21,6 +24,12 @@ public struct ExportReport: Codable, Sendable {
 public final class Exporter {
     let archive: Archive
     weak var progress: ProgressReporter?
+    /// Where attached files go: as they were imported (the default), all in one layout, or nowhere (`--no-files`).
+    public var files: FilesLayout = .asImported
+
+    public enum FilesLayout: String, Sendable, CaseIterable {
+        case asImported = "as-imported", standard, mattermost, none
+    }
 
     public init(archive: Archive, progress: ProgressReporter? = nil) {
         self.archive = archive
@@ -111,6 +120,7 @@ public final class Exporter {
                 }
                 for m in segment.messages { open[m.fileDay, default: []].append(m) }
                 report.messages += segment.messages.count
+                try writeAttachments(ref, channel: conversation.id, folder: name, into: out, report: &report)
                 // Slack cuts day files in US Pacific time: a day file never reaches
                 // more than a day before the UTC bucket that holds its messages.
                 let horizon = Int32(truncatingIfNeeded: archive.scheme.range(of: ref.bucket).start / 86400) - 2
@@ -119,6 +129,55 @@ public final class Exporter {
                 progress?.advanced(done: segmentsDone, messages: report.messages)
             }
             for day in open.keys.sorted() { try flush(day) }
+        }
+    }
+
+    /// Writes a bucket's attached files where their layout puts them: `<folder>/attachments/<ID>-<name>`
+    /// (standard, and files downloaded by `--fetch-files`) or `__uploads/<ID>/<name>` (mattermost).
+    /// Each file is streamed chunk by chunk and checked against its digest; one that does not
+    /// open is removed, named at the end, and the export goes on.
+    private func writeAttachments(_ ref: BucketRef, channel: String, folder: String, into out: URL, report: inout ExportReport) throws {
+        guard files != .none else { return }
+        let index: AttachmentIndex
+        do {
+            guard let i = try archive.attachments(ref) else { return }
+            index = i
+        } catch let e as LetheError where e.kind == .integrity {
+            archive.noteDamage(channel: channel, bucket: ref.bucket, e)
+            return
+        }
+        let fm = FileManager.default
+        for r in index.references {
+            guard let blob = index.blob(r.blob), ExportAttachment.isFileID(r.fileID) else { continue }
+            let name = SharedFile.safeName(r.name, id: r.fileID)
+            let mattermost = files == .mattermost || (files == .asImported && r.layout == .mattermost)
+            let dir = mattermost ? out.appendingPathComponent("__uploads").appendingPathComponent(r.fileID)
+                : out.appendingPathComponent(folder).appendingPathComponent("attachments")
+            let url = dir.appendingPathComponent(mattermost ? name : "\(r.fileID)-\(name)")
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd < 0 && errno == EEXIST { continue }  // one upload shared in two buckets: __uploads holds it once
+            guard fd >= 0 else { throw LetheError(.failure, "cannot write \(url.path): \(String(cString: strerror(errno)))") }
+            do {
+                defer { close(fd) }
+                try archive.readBlob(blob, of: ref) { bytes in
+                    var done = 0
+                    while done < bytes.count {
+                        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw LetheError(errno == ENOSPC ? .noSpace : .failure, "cannot write \(url.path): \(String(cString: strerror(errno)))")
+                        }
+                        done += n
+                    }
+                }
+            } catch let e as LetheError where e.kind == .integrity {
+                try? fm.removeItem(at: url)
+                archive.noteDamage(channel: channel, bucket: ref.bucket, e)
+                continue
+            }
+            report.files += 1
+            report.fileBytes += blob.size
         }
     }
 

@@ -24,6 +24,12 @@ public enum Envelope {
         /// A zstd frame holding a bucket segment, compressed with one of lethe's built-in
         /// dictionaries, which the frame's header names by id (format 5; `ZstdDictionary`).
         case zstdDictionarySegment = 0x07
+        /// A zstd frame holding a bucket's `AttachmentIndex` (format 7).
+        case attachmentIndex = 0x08
+        /// One chunk of an attached file, as it is (format 7; already-compressed files).
+        case rawChunk = 0x09
+        /// One chunk of an attached file, a zstd frame (format 7).
+        case zstdChunk = 0x0A
     }
 
     /// What an envelope is for; part of its associated data.
@@ -43,6 +49,8 @@ public enum Envelope {
         case recordDelta = 13 // a record a role-key import wrote, sealed to PK_import; fields: kind (1 channel, 2 user), channel number, seq
         case deltaSegment = 14 // a role-key import's messages of one bucket under its delta key; fields: channel, bucket, seq, message count
         case retentionView = 15 // a conversation's retention view, sealed to PK_retention; fields: channel number, view seq (format 6)
+        case attachmentIndex = 16 // a bucket's attachment index under its bucket key; fields: channel number, bucket, blob count (format 7)
+        case attachmentChunk = 17 // chunk n of a bucket's blob under the blob's key; fields: channel number, bucket, blob, n, 1 if last else 0 (format 7)
     }
 
     static let magic: [UInt8] = Array("lethe1".utf8)

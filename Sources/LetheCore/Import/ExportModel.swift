@@ -181,3 +181,39 @@ public struct ImportLimits: Sendable {
 
     public init() {}
 }
+
+/// A file shared in a message, as an export holds it: slackdump's "standard" layout
+/// (`<channel folder>/attachments/<FILE_ID>-<name>`) or its "mattermost" layout
+/// (`__uploads/<FILE_ID>/<name>`). Matched to messages by `files[].id`.
+public struct ExportAttachment: Sendable, Equatable {
+    public var fileID: String
+    /// The path inside the export, relative to its root.
+    public var path: String
+    /// The file name (the path's last component, without the `<FILE_ID>-` of the standard layout).
+    public var name: String
+    /// The channel folder it is in (standard layout only).
+    public var folder: String?
+    public var mattermost: Bool
+
+    /// nil when `path` is in neither layout.
+    init?(path: String) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, !parts[2].isEmpty else { return nil }
+        if parts[0] == "__uploads" {
+            guard ExportAttachment.isFileID(parts[1]) else { return nil }
+            (fileID, name, folder, mattermost) = (parts[1], parts[2], nil, true)
+        } else if parts[1] == "attachments", let dash = parts[2].firstIndex(of: "-") {
+            let id = String(parts[2][..<dash]), rest = String(parts[2][parts[2].index(after: dash)...])
+            guard ExportAttachment.isFileID(id), !rest.isEmpty else { return nil }
+            (fileID, name, folder, mattermost) = (id, rest, parts[0], false)
+        } else {
+            return nil
+        }
+        self.path = path
+    }
+
+    /// Slack file ids: `F` and upper-case letters and digits.
+    static func isFileID(_ s: String) -> Bool {
+        s.count >= 2 && s.count <= 32 && s.first == "F" && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+}

@@ -18,6 +18,12 @@ public struct ImportOptions: Sendable {
     public var commitEveryBytes = Int.max
     /// Flush a channel's pending buckets when they hold more than this many bytes.
     public var pendingBytesLimit = 48 << 20
+    /// Download the files that messages link to and the export does not hold (`--fetch-files`).
+    public var fetchFiles = false
+    /// How downloads are made (token, concurrency, timeout, size limit); used with `fetchFiles`.
+    public var fetch = FetchOptions(token: "")
+    /// The largest attached file imported (`--max-attachment-size`), from the export or downloaded.
+    public var maxAttachmentBytes: Int64 = 1 << 30
 
     public init() {}
 }
@@ -58,6 +64,17 @@ public struct ImportReport: Codable, Sendable {
     public var recordsDeferred = 0
     /// Its audit entry.
     public var auditSeq: Int64?
+    /// Attached files stored (new blobs), their bytes, and references to a file the bucket held already.
+    public var filesAdded = 0
+    public var fileBytes: Int64 = 0
+    public var filesDeduplicated = 0
+    /// Files the archive held already (re-import).
+    public var filesUnchanged = 0
+    /// Files messages share that neither the export holds nor (with `--fetch-files`) could be downloaded.
+    public var filesMissing = 0
+    /// Downloaded with `--fetch-files`, and those that could not be, with why.
+    public var filesFetched = 0
+    public var filesNotFetched: [FetchFailure] = []
 
     public init() {}
 
@@ -65,6 +82,13 @@ public struct ImportReport: Codable, Sendable {
         messagesAdded + messagesUpdated + messagesUnchanged + messagesSkippedShredded + messagesSkippedDuplicate + messagesSkippedDamaged
             + messagesSkippedForgotten + messagesDeferred
     }
+}
+
+/// A file `--fetch-files` could not download.
+public struct FetchFailure: Codable, Sendable, Equatable {
+    public var file: String
+    public var url: String
+    public var reason: String
 }
 
 /// Imports Slack exports into an open archive.
@@ -79,8 +103,12 @@ public final class Importer {
     let archive: Archive
     let options: ImportOptions
     weak var progress: ProgressReporter?
-    private var report = ImportReport()
-    private var bytesSinceCommit = 0
+    var report = ImportReport()
+    var bytesSinceCommit = 0
+    /// Files to download once the messages are in (`--fetch-files`).
+    var fetchQueue: [PendingFetch] = []
+    /// Attachments of the current export that a message claimed (the others are listed as unread).
+    var claimedAttachments = Set<String>()
     private var inTransaction = false
     /// Damage already warned about (one warning per bucket).
     private var damageWarned = 0
@@ -96,6 +124,10 @@ public final class Importer {
     public func run(_ urls: [URL]) throws -> ImportReport {
         let started = Date()
         defer { if inTransaction { rollback() } }
+        if options.fetchFiles && archive.role != nil {
+            throw LetheError(.usage, "--fetch-files needs the full key: a role-key import does not archive attachments (they are sealed under the buckets' keys)",
+                             hint: "import with the role key without --fetch-files, then run the import again with the full key and --fetch-files")
+        }
         try begin()
         for url in urls {
             let name = url.lastPathComponent
@@ -107,7 +139,9 @@ public final class Importer {
                     throw LetheError(.badInput, "\(export.unread.count) file(s) of the export are not imported, e.g. \(first)", hint: "drop --strict to import the rest and list them in files_unread")
                 }
                 report.filesUnread += export.unread
+                claimedAttachments = []
                 try importOne(export, name: name)
+                reportUnclaimedAttachments(export)
             } catch let error as LetheError where error.kind == .badInput {
                 throw error.within(name)  // which export, when several are imported
             }
@@ -117,6 +151,7 @@ public final class Importer {
             report.auditSeq = try archive.appendRoleImportAudit(report)
         }
         try commit()
+        if options.fetchFiles { try fetchQueued() }
         do {
             try archive.checkpoint()
         } catch let e as LetheError where e.kind == .noSpace {
@@ -127,7 +162,7 @@ public final class Importer {
         return report
     }
 
-    private func warn(_ w: ImportWarning) throws {
+    func warn(_ w: ImportWarning) throws {
         if options.strict && !w.isNote { throw LetheError(.badInput, w.description, hint: "drop --strict to skip such records with a warning") }
         if w.isNote {
             if report.notes.count < 1000 { report.notes.append(w.description) }
@@ -138,14 +173,14 @@ public final class Importer {
 
     // MARK: - Transactions
 
-    private func begin() throws {
+    func begin() throws {
         guard !inTransaction else { return }
         try archive.beginWrite()
         inTransaction = true
     }
 
     /// Keys first, then the ciphertext that needs them (`Archive.commitWrite`).
-    private func commit() throws {
+    func commit() throws {
         guard inTransaction else { return }
         try archive.commitWrite()
         inTransaction = false
@@ -170,7 +205,7 @@ public final class Importer {
         defer { reader.cancel() }
         var daysDone = 0
         for (conversation, days) in plan {
-            try importConversation(conversation, days: days, reader: reader) {
+            try importConversation(conversation, days: days, reader: reader, export: export) {
                 daysDone += 1
                 self.progress?.advanced(done: daysDone, messages: self.report.messagesSeen)
             }
@@ -198,7 +233,7 @@ public final class Importer {
         }
     }
 
-    private func importConversation(_ conversation: Conversation, days: [DayFile], reader: DayFilePrefetcher, dayDone: () -> Void) throws {
+    private func importConversation(_ conversation: Conversation, days: [DayFile], reader: DayFilePrefetcher, export: SlackExport, dayDone: () -> Void) throws {
         report.channels += 1
         let shredded = try archive.shredded(slackID: conversation.id)
         let forgotten = try archive.forgottenMessages(slackID: conversation.id)
@@ -256,25 +291,29 @@ public final class Importer {
             }
             dayDone()
             if pendingBytes > options.pendingBytesLimit {
-                try flush(&pending, cno: try channel(), channelID: conversation.id)
+                try flush(&pending, cno: try channel(), conversation: conversation, export: export)
                 pendingBytes = 0
             }
         }
-        if !pending.isEmpty { try flush(&pending, cno: try channel(), channelID: conversation.id) }
+        if !pending.isEmpty { try flush(&pending, cno: try channel(), conversation: conversation, export: export) }
     }
 
-    /// Merges pending messages into their buckets and writes the changed ones.
-    /// Then adds the new and changed messages' terms to their epochs' search filters.
-    private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, channelID: String) throws {
+    /// Merges pending messages into their buckets and writes the changed ones, and stores the
+    /// files they share. Then adds the new and changed messages' terms, and the new files'
+    /// text, to their epochs' search filters.
+    private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, conversation: Conversation, export: SlackExport) throws {
         var terms: [Int64: Set<BloomFilter.TermHash>] = [:]
         for bucket in pending.keys.sorted() {
             guard let incoming = pending[bucket] else { continue }
-            let changed = try mergeBucket(BucketRef(cno: cno, bucket: bucket), incoming: incoming, channelID: channelID)
-            if !changed.isEmpty {
-                var set = terms[IndexFilter.epoch(of: bucket), default: []]
-                for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
-                terms[IndexFilter.epoch(of: bucket)] = set
+            let ref = BucketRef(cno: cno, bucket: bucket)
+            let damagedBefore = archive.damaged.count
+            let changed = try mergeBucket(ref, incoming: incoming, channelID: conversation.id)
+            var set = terms[IndexFilter.epoch(of: bucket), default: []]
+            for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
+            if archive.damaged.count == damagedBefore {
+                set.formUnion(try attachFiles(ref, incoming: incoming, conversation: conversation, export: export))
             }
+            if !set.isEmpty { terms[IndexFilter.epoch(of: bucket)] = set }
         }
         for (epoch, set) in terms.sorted(by: { $0.key < $1.key }) {
             try archive.addToFilter(set, FilterRef(cno: cno, epoch: epoch))

@@ -13,10 +13,15 @@ public struct ArchiveStats: Codable, Sendable {
     public var shreddedBuckets = 0
     public var firstBucket: String?
     public var lastBucket: String?
+    /// Attached files (format 7): references to stored files, the ciphertext bytes their chunks
+    /// take, and files messages share whose bytes the archive does not hold.
+    public var files = 0
+    public var fileBytes: Int64 = 0
+    public var filesMissing = 0
     public var bytes: [String: Int64] = [:]
     public var totalBytes: Int64 = 0
 
-    /// Computes stats; decrypts only channel metadata (for the kinds), never messages.
+    /// Computes stats; decrypts only channel metadata (for the kinds) and attachment indexes, never messages.
     public static func compute(_ archive: Archive) throws -> ArchiveStats {
         var s = ArchiveStats(archiveID: archive.archiveIDHex, formatVersion: archive.formatVersion, bucketScheme: archive.scheme.rawValue)
         for c in try archive.conversations() {
@@ -33,6 +38,8 @@ public struct ArchiveStats: Codable, Sendable {
         let counts = try archive.counts()
         s.users = Int(counts.users)
         s.shreddedBuckets = Int(counts.shreddedBuckets)
+        let files = try archive.attachmentCounts()
+        (s.files, s.fileBytes, s.filesMissing) = (files.references, files.storedBytes, files.missing)
         s.bytes = archive.fileSizes()
         s.totalBytes = s.bytes.values.reduce(0, +)
         return s

@@ -28,7 +28,7 @@ public struct Matcher: Sendable {
               q.wantsChannel(channel, users: users),
               q.wantsAuthor(m.user, users: users)
         else { return nil }
-        let text = m.searchableText
+        let text = m.matchedText
         if !q.required.isEmpty || !q.excluded.isEmpty {
             let terms = Tokenizer.terms(TextFolding.fold(text))
             for pattern in q.required where !pattern.occurs(in: terms) { return nil }

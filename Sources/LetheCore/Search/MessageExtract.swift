@@ -14,6 +14,8 @@ struct ExtractedMessage {
     var replyCount = 0
     var hasFiles = false
     var hasReactions = false
+    /// `files[].id`.
+    var fileIDs: [String] = []
     /// Searchable text beyond `text`: attachment text/fallback/title/pretext and file names/titles.
     var extra: [String] = []
 
@@ -38,7 +40,13 @@ enum MessageExtract {
                 case "files", "file":
                     out.hasFiles = w.peek() == UInt8(ascii: "[") || w.peek() == UInt8(ascii: "{")
                     w.objects { k, w in
-                        if k == "name" || k == "title", let s = w.string() { out.extra.append(s) } else { w.skip() }
+                        if k == "name" || k == "title", let s = w.string() {
+                            out.extra.append(s)
+                        } else if k == "id", let s = w.string() {
+                            out.fileIDs.append(s)
+                        } else {
+                            w.skip()
+                        }
                     }
                 case "reactions": out.hasReactions = w.nonEmptyArray()
                 case "attachments":

@@ -18,6 +18,11 @@ public struct MessageFields: Sendable, Equatable {
     public var hasReactions: Bool
     /// `subtype`, when present.
     public var subtype: String?
+    /// The ids of the files the message shares (`files[].id`).
+    public var fileIDs: [String] = []
+    /// The text of the text-like files it shares (format 7), as the archive stores it: matched
+    /// and indexed like the message's text, never shown as the message's text.
+    public var attachedText = ""
 
     public init(
         ts: SlackTimestamp, user: String?, text: String, threadTS: String? = nil, replyCount: Int = 0,
@@ -41,6 +46,9 @@ public struct MessageFields: Sendable, Equatable {
     public var searchableText: String {
         SlackMarkup.render(text, users: .empty, channels: { _ in nil })
     }
+
+    /// What the matcher looks for words in: `searchableText`, then the attached files' text.
+    public var matchedText: String { attachedText.isEmpty ? searchableText : searchableText + "\n" + attachedText }
 
     /// In a thread (`is:thread`): the message has a `thread_ts` (parent or reply).
     public var isInThread: Bool { threadTS != nil }

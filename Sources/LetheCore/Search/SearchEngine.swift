@@ -186,8 +186,7 @@ public final class SearchEngine {
             }
             stats.bucketsDecrypted += 1
             stats.messagesScanned += messages.count
-            for (index, m) in messages.enumerated() {
-                let fields = MessageFields(m)
+            for (index, fields) in archive.searchFields(messages, of: ref).enumerated() {
                 guard IndexTerms.mayMatch(fields, groups: groups) else { continue }
                 if relevance {
                     guard let match = matcher.matches(query, fields, channel: channel, users: users, highlights: true) else { continue }

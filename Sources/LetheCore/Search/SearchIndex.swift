@@ -63,6 +63,7 @@ extension MessageFields {
         if !e.extra.isEmpty { text += "\n" + e.extra.joined(separator: "\n") }
         self.init(ts: m.ts, user: e.author, text: text, threadTS: e.threadTS, replyCount: e.replyCount,
                   hasFiles: e.hasFiles, hasReactions: e.hasReactions, subtype: e.subtype)
+        fileIDs = e.fileIDs
     }
 }
 
@@ -83,6 +84,14 @@ enum IndexTerms {
         var text = m.text
         let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
         if hasMarkup { text = m.searchableText }
+        addText(text, to: &set)
+        if !m.attachedText.isEmpty { addText(m.attachedText, to: &set) }
+        for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
+    }
+
+    /// The terms of plain text (no markup is rendered).
+    static func addText(_ s: String, to set: inout Set<BloomFilter.TermHash>) {
+        var text = s
         text.withUTF8 { buf in
             var pieceStart = 0
             var pieceASCII = true
@@ -101,7 +110,6 @@ enum IndexTerms {
             }
             addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<n]), ascii: pieceASCII, to: &set)
         }
-        for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
     }
 
     @inline(__always)
@@ -153,6 +161,7 @@ extension IndexTerms {
         var text = m.text
         let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
         if hasMarkup { text = m.searchableText }
+        if !m.attachedText.isEmpty { text += "\n" + m.attachedText }
         return text.withUTF8 { buf -> Bool in
             guard buf.allSatisfy({ $0 < 0x80 }) else { return true }
             for group in groups where !group.allSatisfy(isPseudo) {

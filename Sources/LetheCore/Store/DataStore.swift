@@ -4,6 +4,7 @@
 /// bucket numbers and message counts (listed in docs/SECURITY.md).
 final class DataStore {
     let db: SQLiteDatabase
+    private var knownTables = Set<String>()
 
     init(db: SQLiteDatabase) throws {
         self.db = db
@@ -32,6 +33,10 @@ final class DataStore {
 
     func deleteChannel(cno: Int64) throws {
         try db.statement("DELETE FROM channels WHERE cno = ?").run(.int(cno))
+        if hasV7 {
+            try db.statement("DELETE FROM attachments WHERE cno = ?").run(.int(cno))
+            try db.statement("DELETE FROM attachment_chunks WHERE cno = ?").run(.int(cno))
+        }
         if hasV4 {
             try db.statement("DELETE FROM deltas WHERE cno = ?").run(.int(cno))
             try db.statement("DELETE FROM digests WHERE cno = ?").run(.int(cno))
@@ -79,9 +84,11 @@ final class DataStore {
             .run(.int(row.cno), .int(row.bucket), .int(row.messages), .blob(row.body))
     }
 
-    /// Deletes a bucket's ciphertext: its segment, its delta segments and its digests (format 4).
+    /// Deletes a bucket's ciphertext: its segment, its delta segments and its digests (format 4),
+    /// its attachments (format 7).
     func deleteSegment(_ ref: BucketRef) throws {
         try db.statement("DELETE FROM segments WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+        if hasV7 { try deleteAttachments(ref) }
         if hasV4 {
             try db.statement("DELETE FROM deltas WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
             try db.statement("DELETE FROM digests WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
@@ -89,7 +96,18 @@ final class DataStore {
     }
 
     /// Whether data.db has format 4's tables (false until the data step of the upgrade ran).
-    var hasV4: Bool { ((try? db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'deltas'")) ?? 0) == 1 }
+    var hasV4: Bool { hasTable("deltas") }
+    /// Whether data.db has format 7's tables (attachments).
+    var hasV7: Bool { hasTable("attachments") }
+
+    /// Whether a table exists; a table found is remembered (tables are never dropped), so the
+    /// common case asks sqlite_master once per run, not once per bucket.
+    private func hasTable(_ name: String) -> Bool {
+        if knownTables.contains(name) { return true }
+        let found = ((try? db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", .text(name))) ?? 0) == 1
+        if found { knownTables.insert(name) }
+        return found
+    }
 
     // MARK: - Format 4: deltas of role-key imports, digests
 
@@ -234,5 +252,64 @@ extension DataStore {
         var out: [(Int64, [UInt8])] = []
         while try s.step() { out.append((s.int(0), s.blob(1))) }
         return out
+    }
+}
+
+extension DataStore {
+    // MARK: - Format 7: attachments
+
+    func attachmentIndex(_ ref: BucketRef) throws -> (blobs: Int64, body: [UInt8])? {
+        guard hasV7 else { return nil }
+        let s = try db.statement("SELECT blobs, body FROM attachments WHERE cno = ? AND bucket = ?").query(.int(ref.cno), .int(ref.bucket))
+        return try s.step() ? (s.int(0), s.blob(1)) : nil
+    }
+
+    func putAttachmentIndex(_ ref: BucketRef, blobs: Int64, body: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO attachments(cno, bucket, blobs, body) VALUES (?, ?, ?, ?)")
+            .run(.int(ref.cno), .int(ref.bucket), .int(blobs), .blob(body))
+    }
+
+    /// Deletes a bucket's attachment index and every chunk of its blobs.
+    func deleteAttachments(_ ref: BucketRef) throws {
+        try db.statement("DELETE FROM attachments WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+        try db.statement("DELETE FROM attachment_chunks WHERE cno = ? AND bucket = ?").run(.int(ref.cno), .int(ref.bucket))
+    }
+
+    func putChunk(_ ref: BucketRef, blob: Int64, n: Int64, body: [UInt8]) throws {
+        try db.statement("INSERT OR REPLACE INTO attachment_chunks(cno, bucket, blob, n, body) VALUES (?, ?, ?, ?, ?)")
+            .run(.int(ref.cno), .int(ref.bucket), .int(blob), .int(n), .blob(body))
+    }
+
+    func chunk(_ ref: BucketRef, blob: Int64, n: Int64) throws -> [UInt8]? {
+        let s = try db.statement("SELECT body FROM attachment_chunks WHERE cno = ? AND bucket = ? AND blob = ? AND n = ?")
+            .query(.int(ref.cno), .int(ref.bucket), .int(blob), .int(n))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    func deleteChunks(_ ref: BucketRef, blob: Int64) throws {
+        try db.statement("DELETE FROM attachment_chunks WHERE cno = ? AND bucket = ? AND blob = ?").run(.int(ref.cno), .int(ref.bucket), .int(blob))
+    }
+
+    /// The blob numbers that have chunks in a bucket (to sweep chunks no index names).
+    func chunkBlobs(_ ref: BucketRef) throws -> Set<Int64> {
+        let s = try db.statement("SELECT DISTINCT blob FROM attachment_chunks WHERE cno = ? AND bucket = ?").query(.int(ref.cno), .int(ref.bucket))
+        var out = Set<Int64>()
+        while try s.step() { out.insert(s.int(0)) }
+        return out
+    }
+
+    /// Every bucket with an attachment index, in (cno, bucket) order.
+    func attachmentBuckets() throws -> [BucketRef] {
+        guard hasV7 else { return [] }
+        let s = try db.statement("SELECT cno, bucket FROM attachments ORDER BY cno, bucket").query()
+        var out: [BucketRef] = []
+        while try s.step() { out.append(BucketRef(cno: s.int(0), bucket: s.int(1))) }
+        return out
+    }
+
+    /// Bytes of ciphertext in every attachment chunk (`lethe stats`).
+    func chunkBytes() throws -> Int64 {
+        guard hasV7 else { return 0 }
+        return try db.scalarInt("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM attachment_chunks") ?? 0
     }
 }

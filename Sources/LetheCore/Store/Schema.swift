@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 6
+    static let formatVersion: Int64 = 7
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"
@@ -120,6 +120,25 @@ enum Schema {
         CREATE TABLE IF NOT EXISTS record_digests(digest BLOB PRIMARY KEY) WITHOUT ROWID;
         """
 
+    /// data.db tables format 7 added (attachments, docs/FORMAT.md §4b): per bucket its sealed
+    /// attachment index, and the sealed chunks of its blobs. Created by `init`, and by the data
+    /// step of the upgrade from format 6.
+    static let dataV7 = """
+        CREATE TABLE IF NOT EXISTS attachments(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            blobs INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket));
+        CREATE TABLE IF NOT EXISTS attachment_chunks(
+            cno INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            blob INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (cno, bucket, blob, n));
+        """
+
     static let data = """
         CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
         CREATE TABLE channels(cno INTEGER PRIMARY KEY, record BLOB NOT NULL);
@@ -135,7 +154,7 @@ enum Schema {
             cno INTEGER NOT NULL,
             body BLOB NOT NULL,
             PRIMARY KEY (epoch, cno));
-        """ + dataV4
+        """ + dataV4 + dataV7
 
     /// Pragmas set on every connection. `secure_delete` is set explicitly: distro defaults differ.
     /// keys.db's journal is PERSIST, not DELETE: the keystore zeroes it after each commit before removing it

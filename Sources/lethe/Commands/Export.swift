@@ -4,13 +4,14 @@ import LetheCore
 
 extension ProductionFormat: ExpressibleByArgument {}
 extension ProductionSplit: ExpressibleByArgument {}
+extension Exporter.FilesLayout: ExpressibleByArgument {}
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Decrypt the archive, or a selection of it, into a Slack export or an RSMF production.",
         discussion: """
-            Without selection options or --format: writes the whole archive back as a Slack export: users.json, channels.json, groups.json, dms.json, mpims.json and one <folder>/<YYYY-MM-DD>.json per conversation and day, each message in the day file it was imported from, in ts order.
+            Without selection options or --format: writes the whole archive back as a Slack export: users.json, channels.json, groups.json, dms.json, mpims.json and one <folder>/<YYYY-MM-DD>.json per conversation and day, each message in the day file it was imported from, in ts order; and the attached files, byte for byte, in the layout each was imported from (<folder>/attachments/<ID>-<name> or __uploads/<ID>/<name>; downloaded ones in the first), or all in one with --files-layout, or none with --no-files. Each file's digest is checked as it is written; one that does not open is left out and named.
 
             A production (any of --channel, --user, --from, --to, --query, --hold, --format, --split, --dry-run) writes the selected messages as RSMF 2.0.0 files (--format rsmf: one per conversation and UTC day, or per --split week|month|conversation, at most 10,000 events each) or as a smaller Slack export (--format slack), with loadfile.csv (one row per file, with its SHA-256) and manifest.json beside them, and records the production in the audit chain (`lethe audit`). Every criterion given must hold; repeated values of one option are alternatives. --channel takes a policy's channel globs (a leading # is dropped), --user a Slack user or bot id as holds name them, --from/--to UTC days (inclusive), --query lethe search's syntax (every match), --hold NAME --policy FILE every bucket that hold covers. A selected reply brings its thread parent, marked as context, unless --no-context. --dry-run reports what would be produced and changes nothing. docs/EXPORT.md has the details and the Slack to RSMF mapping.
 
@@ -40,6 +41,10 @@ struct Export: ParsableCommand {
     var policy: String?
     @Flag(name: .long, help: "Leave out the thread parents of selected replies.")
     var noContext = false
+    @Option(name: .long, help: ArgumentHelp("Where attached files go: as-imported (default: each where its export had it), standard (<folder>/attachments/<ID>-<name>) or mattermost (__uploads/<ID>/<name>).", valueName: "layout"))
+    var filesLayout: Exporter.FilesLayout?
+    @Flag(name: .long, help: "Write the messages only, not the attached files.")
+    var noFiles = false
     @Flag(name: .long, help: "Report what would be produced; write nothing.")
     var dryRun = false
     @OptionGroup var output: OutputOptions
@@ -50,6 +55,8 @@ struct Export: ParsableCommand {
     }
 
     func validate() throws {
+        if (filesLayout != nil || noFiles) && isProduction { throw ValidationError("--files-layout and --no-files apply to a whole export (a production does not write attached files yet)") }
+        if filesLayout != nil && noFiles { throw ValidationError("--files-layout and --no-files exclude each other") }
         if split != nil && format != .rsmf { throw ValidationError("--split applies to --format rsmf only") }
     }
 
@@ -77,12 +84,14 @@ struct Export: ParsableCommand {
     private func exportAll(_ target: URL) throws {
         try Exporter.checkTarget(target)  // before the slow unlock
         let archive = try access.open(mode: .read, command: "lethe export")
-        let report = try Exporter(archive: archive, progress: TerminalProgress()).run(to: target)
+        let exporter = Exporter(archive: archive, progress: TerminalProgress())
+        exporter.files = noFiles ? .none : filesLayout ?? .asImported
+        let report = try exporter.run(to: target)
         for w in report.warnings { printWarning(w) }
         if output.json {
             try printJSON(report)
         } else {
-            printLine("Exported \(grouped(report.messages)) messages in \(grouped(report.dayFiles)) day files, \(report.channels) conversations, \(report.users) users to \(report.out).")
+            printLine("Exported \(grouped(report.messages)) messages in \(grouped(report.dayFiles)) day files, \(report.channels) conversations, \(report.users) users, \(grouped(report.files)) attached files (\(formatBytes(report.fileBytes))) to \(report.out).")
         }
     }
 }

@@ -23,6 +23,7 @@ struct Stats: ParsableCommand {
             printLine("  users      \(grouped(s.users))")
             printLine("  buckets    \(grouped(s.buckets))\(s.firstBucket.map { " from \($0) to \(s.lastBucket ?? $0)" } ?? "")")
             printLine("  shredded   \(grouped(s.shreddedBuckets)) buckets")
+            printLine("  files      \(grouped(s.files)) (\(formatBytes(s.fileBytes)) stored)\(s.filesMissing > 0 ? ", \(grouped(s.filesMissing)) missing (shared in messages, not in the export)" : "")")
             printLine("  size       \(formatBytes(s.totalBytes)) (\(s.bytes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")))")
         }
     }

@@ -73,22 +73,29 @@ public final class DirectorySource: ExportSource, @unchecked Sendable {
         self.listingWarnings = warnings
     }
 
-    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+    /// Opens an entry as a regular file (never through a symlink); returns its descriptor and size.
+    private func openEntry(_ path: String) throws -> (fd: Int32, size: Int64) {
         guard case .file(let clean) = ExportPath.classify(path), clean == path else {
             throw LetheError(.badInput, "\(path): not a valid entry path")
         }
         let fd = open(root.path + "/" + path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw LetheError(.badInput, "\(path): cannot be opened") }
-        defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             throw LetheError(.badInput, "\(path): not a regular file")
         }
+        return (fd, Int64(info.st_size))
+    }
+
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        let (fd, size) = try openEntry(path)
+        defer { close(fd) }
         let cap = min(maxBytes, budget.limits.maxFileBytes)
-        if Int64(info.st_size) > Int64(cap) {
+        if size > Int64(cap) {
             throw LetheError(.badInput, "\(path): larger than the limit of \(cap) bytes")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var bytes = [UInt8](repeating: 0, count: Int(size) + 1)
         var filled = 0
         while filled < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buffer in
@@ -109,6 +116,32 @@ public final class DirectorySource: ExportSource, @unchecked Sendable {
 }
 
 extension DirectorySource {
+    public func stream(_ path: String, maxBytes: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
+        let (fd, size) = try openEntry(path)
+        defer { close(fd) }
+        if size > maxBytes { throw LetheError(.badInput, "\(path): larger than the limit of \(maxBytes) bytes") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LetheError(.badInput, "\(path): read failed")
+            }
+            if n == 0 { break }
+            total += Int64(n)
+            if total > maxBytes { throw LetheError(.badInput, "\(path): larger than the limit of \(maxBytes) bytes") }
+            try budget.charge(n, entry: path, source: displayName)
+            try consumer(Array(buffer.prefix(n)))
+        }
+    }
+
+    public func statedSize(_ path: String) -> Int64? {
+        guard case .file(let clean) = ExportPath.classify(path), clean == path else { return nil }
+        var info = stat()
+        return lstat(root.path + "/" + path, &info) == 0 ? Int64(info.st_size) : nil
+    }
+
     public func head(_ path: String, count: Int) -> [UInt8]? {
         guard case .file(let clean) = ExportPath.classify(path), clean == path else { return nil }
         return SlackdumpShape.head(ofFile: root.path + "/" + path, count: count)

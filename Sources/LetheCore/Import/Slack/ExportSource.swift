@@ -16,6 +16,11 @@ public protocol ExportSource: AnyObject, Sendable {
     func read(_ path: String, maxBytes: Int) throws -> [UInt8]
     /// The first `count` bytes of an entry, or nil when it cannot be read (for recognising formats).
     func head(_ path: String, count: Int) -> [UInt8]?
+    /// The entry's bytes in pieces (an attachment of any size, never held whole), refusing
+    /// more than `maxBytes`; the source's overall limits (total, zip ratio) apply as in `read`.
+    func stream(_ path: String, maxBytes: Int64, _ consumer: ([UInt8]) throws -> Void) throws
+    /// The entry's size as the source states it (a zip's header, a file's stat), for progress.
+    func statedSize(_ path: String) -> Int64?
 }
 
 /// Path hygiene shared by the sources.
@@ -49,4 +54,11 @@ extension ExportSource {
     public func head(_ path: String, count: Int) -> [UInt8]? {
         (try? read(path, maxBytes: Int.max)).map { Array($0.prefix(count)) }
     }
+
+    /// By default the whole entry is read, then handed over (sources held in memory).
+    public func stream(_ path: String, maxBytes: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
+        try consumer(read(path, maxBytes: Int(clamping: maxBytes)))
+    }
+
+    public func statedSize(_ path: String) -> Int64? { nil }
 }

@@ -24,8 +24,11 @@ public final class SlackExport: @unchecked Sendable {
     private let sourceFolders: [String: [String]]
     private let lock = NSLock()
     private var collectedWarnings: [ImportWarning]
-    /// Every file of the export that is not imported, with why (sorted by path).
+    /// Every file of the export that is not imported, with why (sorted by path). Attachments
+    /// are not in it: which of them are read is known only after the messages are (`attachments`).
     public let unread: [UnreadFile]
+    /// The attached files the export holds (slackdump's layouts), by Slack file id.
+    public let attachments: [String: [ExportAttachment]]
 
     /// Everything skipped so far (append-only).
     public var warnings: [ImportWarning] {
@@ -218,9 +221,14 @@ public final class SlackExport: @unchecked Sendable {
             unread.append(UnreadFile(path: path, reason: "outside the export read (\(prefix.isEmpty ? "its top folder" : prefix)): one export is read per import"))
         }
         let notDaySet = Set(notDays)
+        var attachments: [String: [ExportAttachment]] = [:]
         for path in relative {
             let parts = path.split(separator: "/").map(String.init)
             let reason: String?
+            if let a = ExportAttachment(path: path) {
+                attachments[a.fileID, default: []].append(a)
+                continue
+            }
             if parts.count == 1 {
                 reason = readMetadata.contains(path) ? nil : SlackExport.knownUnread[path] ?? "not part of a Slack export"
             } else if parts[0] == "teams" {
@@ -239,6 +247,16 @@ public final class SlackExport: @unchecked Sendable {
             if let reason { unread.append(UnreadFile(path: prefix + path, reason: reason)) }
         }
         self.unread = unread.sorted { $0.path < $1.path }
+        self.attachments = attachments
+    }
+
+    /// The copy of a file the export holds for a message of `conversation`: the one in the
+    /// conversation's own folder first (standard layout), else any (mattermost layout, or a
+    /// file shared in another channel too).
+    public func attachment(fileID: String, conversation: Conversation) -> ExportAttachment? {
+        guard let all = attachments[fileID] else { return nil }
+        let folders = Set(sourceFolders[conversation.id] ?? [conversation.folder])
+        return all.first { $0.folder.map(folders.contains) ?? false } ?? all.first
     }
 
     /// Files of Slack's exports that Lethe knows and does not read yet (docs/FORMAT.md lists them all).

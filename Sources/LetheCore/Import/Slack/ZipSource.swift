@@ -67,32 +67,44 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
     }
 
     public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
+        if let entry = byPath[path] { bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(maxBytes, budget.limits.maxFileBytes, 64 << 20))))) }
+        try inflate(path, cap: Int64(min(maxBytes, budget.limits.maxFileBytes))) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    public func stream(_ path: String, maxBytes: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
+        try inflate(path, cap: maxBytes, consumer)
+    }
+
+    public func statedSize(_ path: String) -> Int64? { byPath[path].map { Int64(clamping: $0.uncompressedSize) } }
+
+    /// Inflates an entry, judging the declared sizes before anything is inflated, then the
+    /// bytes as they really arrive (size cap, compression ratio, the export's total).
+    private func inflate(_ path: String, cap: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
         guard let entry = byPath[path] else { throw LetheError(.badInput, "\(displayName): \(path): no such entry") }
-        let cap = min(maxBytes, budget.limits.maxFileBytes)
         let maxRatio = budget.limits.maxCompressionRatio
         let compressed = max(entry.compressedSize, 1)
         let name = displayName
         func tooBig() -> LetheError { LetheError(.badInput, "\(name): \(path): uncompressed size over the limit of \(cap) bytes") }
         func bomb() -> LetheError { LetheError(.badInput, "\(name): \(path): compression ratio over \(maxRatio):1 (zip bomb?)") }
-        // Judge the declared sizes before inflating anything, then the bytes as they really arrive.
         if entry.uncompressedSize > UInt64(cap) { throw tooBig() }
         if entry.uncompressedSize > UInt64(ZipSource.ratioThreshold), entry.uncompressedSize / compressed > UInt64(maxRatio) { throw bomb() }
-        var bytes: [UInt8] = []
-        // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
-        bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(cap, 64 << 20)))))
+        var total: Int64 = 0
         do {
             try zip.read(entry) { chunk in
-                bytes.append(contentsOf: chunk)
-                if bytes.count > cap { throw tooBig() }
-                if bytes.count > ZipSource.ratioThreshold, UInt64(bytes.count) / compressed > UInt64(maxRatio) { throw bomb() }
+                total += Int64(chunk.count)
+                if total > cap { throw tooBig() }
+                if total > Int64(ZipSource.ratioThreshold), UInt64(total) / compressed > UInt64(maxRatio) { throw bomb() }
                 try self.budget.charge(chunk.count, entry: path, source: self.displayName)
+                try consumer(chunk)
             }
         } catch let error as LetheError {
             throw error
         } catch {
             throw LetheError(.badInput, "\(displayName): \(path): \(error)")
         }
-        return bytes
     }
 }
 
