@@ -51,6 +51,12 @@ demo: build
 	"$$L" search --key-file "$$LETHE_KEY" plumtree; \
 	echo "== lethe verify (every chunk of every file authenticates and matches its digest)"; \
 	"$$L" verify --key-file "$$LETHE_KEY"; \
+	echo "== lethe export --out $(DEMO)/with-files: the attached files come back byte for byte, where they were"; \
+	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/with-files" | tail -n 1; \
+	for f in Tests/Fixtures/slack-files/*/attachments/*; do \
+	  r="$(DEMO)/with-files/$${f#Tests/Fixtures/slack-files/}"; \
+	  if [ -f "$$r" ]; then cmp -s "$$f" "$$r" && echo "   identical  $${f#Tests/Fixtures/slack-files/}"; else echo "   not kept   $${f#Tests/Fixtures/slack-files/} (no message shares it: listed at import)"; fi; \
+	done; \
 	echo "== lethe policy check Policies/standard.yml (which rule governs each channel)"; \
 	"$$L" policy check --key-file "$$LETHE_KEY" Policies/standard.yml; \
 	echo "== lethe search 'zebracorn'  /  'from:@alice in:#general roadmap'  /  '東京'"; \
@@ -79,11 +85,7 @@ demo: build
 	"$$L" stats --key-file "$$LETHE_KEY"; \
 	echo "== lethe export --out $(DEMO)/restored"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/restored"; \
-	echo "   the attached files, back byte for byte:"; \
-	for f in Tests/Fixtures/slack-files/*/attachments/*; do \
-	  r="$(DEMO)/restored/$${f#Tests/Fixtures/slack-files/}"; \
-	  if [ -f "$$r" ]; then cmp -s "$$f" "$$r" && echo "   identical  $${f#Tests/Fixtures/slack-files/}"; else echo "   not kept   $${f#Tests/Fixtures/slack-files/} (shared by no message, or forgotten)"; fi; \
-	done; \
+	echo "   (no attached files left: retention shredded slack-files' 2024 buckets, and their files with them)"; \
 	echo "== lethe export --format rsmf --channel general --user U05B0B7Q2XR (a production for a review platform; audited)"; \
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/production" --format rsmf --channel general --user U05B0B7Q2XR; \
 	head -n 3 "$(DEMO)/production/loadfile.csv"; \
