@@ -42,6 +42,9 @@ import LetheTestSupport
     func layoutRoundTripsByteIdentical(_ fixture: String) throws {
         let export = Repository.fixture(fixture)
         let a = try Harness.makeArchive("files-\(fixture)")
+        let strict = try a.run(["import", "--strict", export.path])
+        #expect(strict.status == 9, "--strict fails (a size that disagrees, an attachment no message shares): \(strict.stderr)")
+        #expect(try a.stats().messages == 0, "and leaves the archive as it was")
         let report = try a.importExport(export)
         #expect(report.filesAdded == 7 && report.filesDeduplicated == 1, "two ids with the same bytes in one bucket: stored once")
         #expect(report.filesMissing == 1, "F0GONE0001 is shared but not in the export")
@@ -208,6 +211,8 @@ import LetheTestSupport
         let after = try a.stats()
         #expect(after.messages == before.messages && after.files == before.files && after.filesMissing == before.filesMissing, "a failed import leaves the archive as it was")
         #expect(try a.scalar(file: "data.db", "SELECT COUNT(*) FROM attachment_chunks") == 0)
+        let strict = try a.run(["import", "--strict", "--max-attachment-size", "1M", bigZip.path])
+        #expect(strict.status == 9 && strict.stderr.contains("max-attachment-size"), "--strict fails on a file it does not keep: \(strict.stderr)")
         let capped = try a.importExport(bigZip, ["--max-attachment-size", "1M"])
         #expect(capped.filesUnread.contains { $0.path.contains("F0BIG00001") && $0.reason.contains("--max-attachment-size") })
         #expect(try a.importExport(bigZip).filesAdded == 1, "without the cap it is archived")

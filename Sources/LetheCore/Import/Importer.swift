@@ -142,6 +142,10 @@ public final class Importer {
                 claimedAttachments = []
                 try importOne(export, name: name)
                 reportUnclaimedAttachments(export)
+                if options.strict, let first = report.filesUnread.first {
+                    // Attachments no message shares, over the size limit, or met by a role key: known only now.
+                    throw LetheError(.badInput, "\(report.filesUnread.count) file(s) of the export are not imported, e.g. \(first)", hint: "drop --strict to import the rest and list them in files_unread")
+                }
             } catch let error as LetheError where error.kind == .badInput {
                 throw error.within(name)  // which export, when several are imported
             }
