@@ -112,7 +112,7 @@ struct AttachmentIndex: Equatable, Sendable {
         var r = ByteReader(bytes)
         guard try r.u8() == version else { throw ByteReader.Malformed() }
         var index = AttachmentIndex()
-        for _ in 0..<(try r.count(minBytes: 70)) {
+        for _ in 0..<(try r.count(minBytes: 67)) {  // number, key, size, chunks, digest, text flag
             let number = Int64(try r.varint())
             let key = try r.take(32)
             let size = try r.varint(), chunks = try r.varint()
