@@ -116,10 +116,11 @@ extension Importer {
                 }
                 continue
             }
-            claimedAttachments.insert(copy.path)
+            let firstClaim = claimedAttachments.insert(copy.path).inserted
             if let stated = export.source.statedSize(export.rootPrefix + copy.path), stated > options.maxAttachmentBytes {
                 // Too big to keep is not hostile (a lying header is: the stream refuses it, and the import fails).
-                report.filesUnread.append(UnreadFile(path: export.rootPrefix + copy.path, reason: "\(stated) bytes, over --max-attachment-size (\(options.maxAttachmentBytes) bytes): not archived"))
+                // Listed once, however many buckets share it.
+                if firstClaim { report.filesUnread.append(UnreadFile(path: export.rootPrefix + copy.path, reason: "\(stated) bytes, over --max-attachment-size (\(options.maxAttachmentBytes) bytes): not archived")) }
                 report.filesMissing += 1
                 if !index.missing.contains(f.id) {
                     index.missing.append(f.id)
