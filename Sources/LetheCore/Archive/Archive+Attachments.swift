@@ -140,8 +140,8 @@ final class BlobWriter {
     private let data: DataStore
     private let zstd: Zstd
     private let archiveID: [UInt8]
-    let ref: BucketRef
-    let number: Int64
+    private let ref: BucketRef
+    private let number: Int64
     private let key = SecretKey.random()
     private var pending: [UInt8] = []
     private var written: Int64 = 0
@@ -163,8 +163,6 @@ final class BlobWriter {
     }
 
     deinit { Sodium.wipe(&pending) }
-
-    var bytesWritten: Int64 { size }
 
     func write(_ bytes: [UInt8]) throws {
         var rest = bytes[...]

@@ -25,7 +25,7 @@ public final class Exporter {
     let archive: Archive
     weak var progress: ProgressReporter?
     /// Where attached files go: as they were imported (the default), all in one layout, or nowhere (`--no-files`).
-    public var files: FilesLayout = .asImported
+    public var filesLayout: FilesLayout = .asImported
 
     public enum FilesLayout: String, Sendable, CaseIterable {
         case asImported = "as-imported", standard, mattermost, none
@@ -137,7 +137,7 @@ public final class Exporter {
     /// Each file is streamed chunk by chunk and checked against its digest; one that does not
     /// open is removed, named at the end, and the export goes on.
     private func writeAttachments(_ ref: BucketRef, channel: String, folder: String, into out: URL, report: inout ExportReport) throws {
-        guard files != .none else { return }
+        guard filesLayout != .none else { return }
         let index: AttachmentIndex
         do {
             guard let i = try archive.attachments(ref) else { return }
@@ -150,7 +150,7 @@ public final class Exporter {
         for r in index.references {
             guard let blob = index.blob(r.blob), ExportAttachment.isFileID(r.fileID) else { continue }
             let name = SharedFile.safeName(r.name, id: r.fileID)
-            let mattermost = files == .mattermost || (files == .asImported && r.layout == .mattermost)
+            let mattermost = filesLayout == .mattermost || (filesLayout == .asImported && r.layout == .mattermost)
             let dir = mattermost ? out.appendingPathComponent("__uploads").appendingPathComponent(r.fileID)
                 : out.appendingPathComponent(folder).appendingPathComponent("attachments")
             let url = dir.appendingPathComponent(mattermost ? name : "\(r.fileID)-\(name)")

@@ -11,7 +11,8 @@ struct SharedFile {
     /// The `files[]` elements of a message that carry an id (a file Slack removed has
     /// `mode: "tombstone"` and no content to get).
     static func all(in json: [UInt8]) -> [SharedFile] {
-        guard json.count > 8, json.withUnsafeBufferPointer({ containsFiles($0) }),
+        // The search extractor's one walk of the object says whether there is anything to parse.
+        guard !MessageExtract.extract(json).fileIDs.isEmpty,
               let files = (try? JSONValue.parse(json))?["files"]?.arrayValue
         else { return [] }
         return files.compactMap { f in
@@ -22,15 +23,6 @@ struct SharedFile {
             return SharedFile(id: id, name: f["name"]?.stringValue, size: size, url: url,
                               textLike: isTextLike(mimetype: f["mimetype"]?.stringValue, filetype: f["filetype"]?.stringValue, name: f["name"]?.stringValue))
         }
-    }
-
-    private static func containsFiles(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        let key = Array("\"files\"".utf8)
-        guard b.count >= key.count else { return false }
-        for i in 0...(b.count - key.count) where b[i] == key[0] && b[i + 1] == key[1] {
-            if (0..<key.count).allSatisfy({ b[i + $0] == key[$0] }) { return true }
-        }
-        return false
     }
 
     /// Text search indexes the contents of: text/*, JSON, CSV, Markdown, source code (by MIME
@@ -128,16 +120,14 @@ extension Importer {
                 }
                 continue
             }
-            index.missing.removeAll { $0 == f.id }
             let writer = archive.blobWriter(ref, number: index.nextBlobNumber, textLike: f.textLike)
             try export.source.stream(export.rootPrefix + copy.path, maxBytes: options.maxAttachmentBytes) { try writer.write($0) }
             let blob = try writer.finish()
             if let size = f.size, size != blob.size {
                 try warn(ImportWarning(file: copy.path, reason: "\(blob.size) bytes, but its message says files[].size \(size): kept as the export holds it"))
             }
-            let number = try add(blob, at: ref, to: &index)
-            index.references.append(AttachmentIndex.Reference(fileID: f.id, name: copy.name, layout: copy.mattermost ? .mattermost : .standard, blob: number))
-            if number == blob.number, let text = blob.text { IndexTerms.addText(text, to: &terms) }
+            terms.formUnion(try add(blob, as: AttachmentIndex.Reference(fileID: f.id, name: copy.name, layout: copy.mattermost ? .mattermost : .standard, blob: blob.number),
+                                    at: ref, to: &index))
             bytesSinceCommit += Int(blob.size)
             changed = true
         }
@@ -145,18 +135,26 @@ extension Importer {
         return terms
     }
 
-    /// Adds a new blob to an index, or when the bucket holds the same bytes already, drops the
-    /// new blob's chunks and returns the existing one's number (same content stored once per bucket).
-    func add(_ blob: AttachmentIndex.Blob, at ref: BucketRef, to index: inout AttachmentIndex) throws -> Int64 {
+    /// Adds a new blob to an index under `reference` (which names the new blob), or when the
+    /// bucket holds the same bytes already, drops the new blob's chunks and points the reference
+    /// at the existing one (same content stored once per bucket). The file is no longer missing.
+    /// Returns the terms of a new blob's text, for its epoch's filter.
+    func add(_ blob: AttachmentIndex.Blob, as reference: AttachmentIndex.Reference, at ref: BucketRef, to index: inout AttachmentIndex) throws -> Set<BloomFilter.TermHash> {
+        var reference = reference
+        var terms = Set<BloomFilter.TermHash>()
         if let same = index.blob(digest: blob.digest, size: blob.size) {
             try archive.deleteBlob(ref, number: blob.number)
             report.filesDeduplicated += 1
-            return same.number
+            reference.blob = same.number
+        } else {
+            index.blobs.append(blob)
+            report.filesAdded += 1
+            report.fileBytes += blob.size
+            if let text = blob.text { IndexTerms.addText(text, to: &terms) }
         }
-        index.blobs.append(blob)
-        report.filesAdded += 1
-        report.fileBytes += blob.size
-        return blob.number
+        index.references.append(reference)
+        index.missing.removeAll { $0 == reference.fileID }
+        return terms
     }
 
     /// Every attachment of the export that no imported message claimed, listed as not read.
@@ -222,15 +220,10 @@ extension Importer {
                 if let size = job.file.size, size != blob.size {
                     try warn(ImportWarning(file: job.file.id, reason: "downloaded \(blob.size) bytes, but its message says files[].size \(size): kept as downloaded"))
                 }
-                let number = try add(blob, at: job.ref, to: &index)
-                index.references.append(AttachmentIndex.Reference(fileID: job.file.id, name: SharedFile.safeName(job.file.name, id: job.file.id), layout: .fetched, blob: number))
-                index.missing.removeAll { $0 == job.file.id }
+                let terms = try add(blob, as: AttachmentIndex.Reference(fileID: job.file.id, name: SharedFile.safeName(job.file.name, id: job.file.id), layout: .fetched, blob: blob.number),
+                                    at: job.ref, to: &index)
                 try archive.storeAttachments(index, at: job.ref)
-                if number == blob.number, let text = blob.text {
-                    var terms = Set<BloomFilter.TermHash>()
-                    IndexTerms.addText(text, to: &terms)
-                    try archive.addToFilter(terms, FilterRef(cno: job.ref.cno, epoch: job.ref.epoch))
-                }
+                try archive.addToFilter(terms, FilterRef(cno: job.ref.cno, epoch: job.ref.epoch))
                 report.filesFetched += 1
                 try commit()
                 try begin()

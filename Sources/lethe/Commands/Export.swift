@@ -85,7 +85,7 @@ struct Export: ParsableCommand {
         try Exporter.checkTarget(target)  // before the slow unlock
         let archive = try access.open(mode: .read, command: "lethe export")
         let exporter = Exporter(archive: archive, progress: TerminalProgress())
-        exporter.files = noFiles ? .none : filesLayout ?? .asImported
+        exporter.filesLayout = noFiles ? .none : filesLayout ?? .asImported
         let report = try exporter.run(to: target)
         for w in report.warnings { printWarning(w) }
         if output.json {
