@@ -90,6 +90,15 @@ demo: build
 	"$$L" export --key-file "$$LETHE_KEY" --out "$(DEMO)/production" --format rsmf --channel general --user U05B0B7Q2XR; \
 	head -n 3 "$(DEMO)/production/loadfile.csv"; \
 	"$$L" audit --key-file "$$LETHE_KEY" | tail -n 1; \
+	echo "== an Enterprise Grid export (Tests/Fixtures/slack-grid: two workspaces, a channel shared between them), in its own archive"; \
+	G="$(DEMO)/grid"; "$$L" init --archive "$$G" --key-file "$(DEMO)/grid.key" >/dev/null; \
+	"$$L" import --archive "$$G" --key-file "$(DEMO)/grid.key" Tests/Fixtures/slack-grid 2>/dev/null | sed -n '2,3p'; \
+	echo "== lethe search 'quasar' (the shared channel's message once), then 'in:acme-sales/#general'"; \
+	"$$L" search --archive "$$G" --key-file "$(DEMO)/grid.key" quasar | grep '^[^ ]'; \
+	"$$L" search --archive "$$G" --key-file "$(DEMO)/grid.key" 'in:acme-sales/#general'; \
+	echo "== lethe export: the Grid layout back (teams/<workspace>/, the shared channel in both)"; \
+	"$$L" export --archive "$$G" --key-file "$(DEMO)/grid.key" --out "$(DEMO)/grid-export" >/dev/null; \
+	(cd "$(DEMO)/grid-export" && find . -name '*.json' -path '*/20*' | sort | sed 's/^/   /'); \
 	echo "== lethe serve --port 0 (the archive in a browser: one page fetched with the token, then stopped)"; \
 	"$$L" serve --key-file "$$LETHE_KEY" --port 0 --json --policy Policies/standard.yml > "$(DEMO)/serve.json" & S=$$!; \
 	for i in $$(seq 50); do [ -s "$(DEMO)/serve.json" ] && break; sleep 0.1; done; \

@@ -329,7 +329,7 @@ struct Pages {
 
     func search(_ query: String, limit: Int) -> String {
         var b = "<h1>Search</h1>"
-        b += "<p class=\"meta\">The syntax of <code>lethe search</code>: words (all must match), \"a phrase\", -word, prefix*, from:@alice, in:#channel, in:@bob, before:/after:/on:/during: dates, is:thread, has:file, has:reaction. Newest first.</p>"
+        b += "<p class=\"meta\">The syntax of <code>lethe search</code>: words (all must match), \"a phrase\", -word, prefix*, from:@alice, in:#channel, in:workspace/#channel (Enterprise Grid), in:@bob, before:/after:/on:/during: dates, is:thread, has:file, has:reaction. Newest first.</p>"
         guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { return Self.layout(title: "Search", body: b) }
         let limit = min(max(limit, 1), 1000)
         do {

@@ -51,7 +51,7 @@ import LetheTestSupport
         #expect(report.filesUnread.map(\.path).contains { $0.contains("F0STRAY001") }, "a file no message shares is named: \(report.filesUnread)")
         #expect(report.warnings.contains { $0.contains("F0SIZE0001") && $0.contains("999") }, "a size that disagrees with files[].size is warned about")
         let stats = try a.stats()
-        #expect(stats.formatVersion == 7 && stats.files == 8 && stats.filesMissing == 1 && stats.fileBytes > 0)
+        #expect(stats.formatVersion == Schema.formatVersion && stats.files == 8 && stats.filesMissing == 1 && stats.fileBytes > 0)
 
         let out = try Self.exportAll(a, "out")
         let expected = Self.attachments(export)

@@ -66,7 +66,7 @@ import Testing
             ("lists.json", "[]"),
             ("file_conversations.json", #"[{"id":"F05JM5XK9SL","name":"FC:F05JM5XK9SL:My notes"}]"#),
             ("FC_F05JM5XK9SL/2024-01-01.json", Self.day(Self.message("1704100002.000300", "a note on the file"))),
-            ("teams/T1/channels.json", "[]"),
+            ("teams/T1/notes.txt", "a folder under teams/ without a workspace's files"),
             ("notes.txt", "not Slack's"),
         ])
         let expected: [String: String] = [
@@ -76,7 +76,7 @@ import Testing
             "lists.json": "lists are not archived yet",
             "file_conversations.json": "file conversations are not archived yet",
             "FC_F05JM5XK9SL/2024-01-01.json": "file conversation (FC_… folder): not archived yet",
-            "teams/T1/channels.json": "Enterprise Grid workspace",
+            "teams/T1/notes.txt": "not an Enterprise Grid workspace",
             "notes.txt": "not part of a Slack export",
         ]
         let a = try Harness.makeArchive("coverage-modern")

@@ -19,7 +19,14 @@ extension Archive {
         if formatVersion == 4 { try upgradeToFormatFive() }
         if formatVersion == 5 { try upgradeToFormatSix() }
         if formatVersion == 6 { try upgradeToFormatSeven() }
+        if formatVersion == 7 { try upgradeToFormatEight() }
     }
+
+    /// Format 7 → 8: Enterprise Grid workspaces. Channel and user records, and the facts of a
+    /// retention view, may be version 2 (their workspaces appended); nothing stored changes, as
+    /// a record without workspaces stays version 1. The number rises so that an older lethe,
+    /// which cannot read a version-2 record, refuses the archive rather than failing on one.
+    private func upgradeToFormatEight() throws { try raiseVersion(to: 8) }
 
     /// Format 6 → 7: attachments. Nothing in keys.db changes but the version (a blob's key lives
     /// in its bucket's attachment index, sealed under the bucket key); data.db gains the two

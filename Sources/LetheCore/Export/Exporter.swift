@@ -68,31 +68,43 @@ public final class Exporter {
     private func write(into out: URL, report: inout ExportReport) throws {
         let fm = FileManager.default
 
-        // Channels, by kind.
-        var byKind: [ConversationKind: [[UInt8]]] = [:]
+        // Channels, by kind, at the root; under Enterprise Grid, those of each workspace in
+        // teams/<workspace>/ (a shared channel in each of its workspaces), as Slack lays them out.
         let channels = try archive.conversations()  // a conversation that does not open is named at the end
-        for c in channels { byKind[c.kind, default: []].append(c.rawJSON) }
-        for kind in ConversationKind.allCases {
-            try Exporter.writeArray(byKind[kind] ?? [], to: out.appendingPathComponent(kind.metadataFile))
+        let allUsers = try archive.users()
+        let workspaces = Array(Set(channels.flatMap(\.workspaces) + allUsers.flatMap(\.workspaces))).sorted()
+        for place in [""] + workspaces.map({ "teams/\($0)/" }) {
+            let dir = out.appendingPathComponent(place, isDirectory: true)
+            if !place.isEmpty { try fm.createDirectory(at: dir, withIntermediateDirectories: true) }
+            var byKind: [ConversationKind: [[UInt8]]] = [:]
+            for c in channels where Exporter.places(c.workspaces).contains(place) { byKind[c.kind, default: []].append(c.rawJSON) }
+            for kind in ConversationKind.allCases {
+                try Exporter.writeArray(byKind[kind] ?? [], to: dir.appendingPathComponent(kind.metadataFile))
+            }
+            // The Grid root's directory is org_users.json (every user), a workspace's its users.json.
+            let users = place.isEmpty ? allUsers : allUsers.filter { Exporter.places($0.workspaces).contains(place) }
+            try Exporter.writeArray(users.map(\.rawJSON), to: dir.appendingPathComponent(place.isEmpty && !workspaces.isEmpty ? "org_users.json" : "users.json"))
         }
-        let users = try archive.users().map(\.rawJSON)
-        try Exporter.writeArray(users, to: out.appendingPathComponent("users.json"))
-        report.users = users.count
+        report.users = allUsers.count
         report.channels = channels.count
 
         let totalSegments = try archive.segmentIndex().count
         progress?.began("export", total: totalSegments)
         defer { progress?.ended() }
         var segmentsDone = 0
-        var taken = Set<String>()
+        // Under Grid, teams/ at the root is the workspaces' folder: a root conversation of that name goes elsewhere.
+        var taken: [String: Set<String>] = workspaces.isEmpty ? [:] : ["": ["teams"]]
         for conversation in channels {
             guard let cno = conversation.cno else { continue }
+            let places = Exporter.places(conversation.workspaces)
             // The importer records only safe, distinct folders; an archive made before it did
             // may hold any name, so the rule is applied again to what is written.
-            let (name, reason) = FolderName.assign(conversation.folder, id: conversation.id, taken: &taken)
+            let (safe, reason) = FolderName.assign(conversation.folder, id: conversation.id, taken: &taken[places[0], default: []])
+            for other in places.dropFirst() { taken[other, default: []].insert(safe) }
             if let reason {
-                report.warnings.append("channel \(conversation.id): its recorded folder name cannot be written as it is (\(reason)); exported to the folder \"\(name)\"")
+                report.warnings.append("channel \(conversation.id): its recorded folder name cannot be written as it is (\(reason)); exported to the folder \"\(safe)\"")
             }
+            let name = places[0] + safe
             let folder = out.appendingPathComponent(name, isDirectory: true)
             var written = Set<Int32>()
             var open: [Int32: [Segment.Message]] = [:]
@@ -129,7 +141,20 @@ public final class Exporter {
                 progress?.advanced(done: segmentsDone, messages: report.messages)
             }
             for day in open.keys.sorted() { try flush(day) }
+            // A channel shared between workspaces: the same folder in each of the others.
+            if madeFolder {
+                for other in places.dropFirst() {
+                    try fm.copyItem(at: folder, to: out.appendingPathComponent(other + safe, isDirectory: true))
+                    report.dayFiles += written.count
+                }
+            }
         }
+    }
+
+    /// Where a conversation or user is written: the root (`""`), or `teams/<workspace>/` for each
+    /// of its Enterprise Grid workspaces.
+    static func places(_ workspaces: [String]) -> [String] {
+        workspaces.isEmpty ? [""] : workspaces.map { "teams/\($0)/" }
     }
 
     /// Writes a bucket's attached files where their layout puts them: `<folder>/attachments/<ID>-<name>`

@@ -19,6 +19,8 @@ struct RetentionView: Equatable, Sendable {
         var name: String?
         var isArchived: Bool
         var memberIDs: [String]
+        /// Its Enterprise Grid workspaces (format 8; a policy's `workspace:`).
+        var workspaces: [String]
 
         init(_ c: Conversation) {
             kind = c.kind
@@ -26,18 +28,21 @@ struct RetentionView: Equatable, Sendable {
             name = c.name
             isArchived = c.isArchived
             memberIDs = c.memberIDs
+            workspaces = c.workspaces
         }
 
-        init(kind: ConversationKind, id: String, name: String?, isArchived: Bool, memberIDs: [String]) {
+        init(kind: ConversationKind, id: String, name: String?, isArchived: Bool, memberIDs: [String], workspaces: [String] = []) {
             self.kind = kind
             self.id = id
             self.name = name
             self.isArchived = isArchived
             self.memberIDs = memberIDs
+            self.workspaces = workspaces
         }
 
         func conversation(cno: Int64) -> Conversation {
             var c = Conversation(id: id, name: name, kind: kind, isArchived: isArchived, memberIDs: memberIDs)
+            c.workspaces = workspaces
             c.cno = cno
             return c
         }
@@ -102,13 +107,15 @@ struct RetentionView: Equatable, Sendable {
         w.u8(Self.version)
         w.data(tag)
         if let f = facts {
-            w.u8(1)
+            // 2: the facts of a Grid workspace's conversation, its workspaces appended (format 8).
+            w.u8(f.workspaces.isEmpty ? 1 : 2)
             w.string(f.kind.rawValue)
             w.string(f.id)
             w.optionalString(f.name)
             w.u8(f.isArchived ? 1 : 0)
             w.varint(UInt64(f.memberIDs.count))
             for m in f.memberIDs { w.string(m) }
+            MetadataWorkspaces.write(f.workspaces, to: &w)
         } else {
             w.u8(0)
         }
@@ -152,14 +159,15 @@ struct RetentionView: Equatable, Sendable {
         var facts: Facts? = nil
         switch try r.u8() {
         case 0: break
-        case 1:
+        case let marker where marker == 1 || marker == 2:
             guard let kind = ConversationKind(rawValue: try r.string()) else { throw ByteReader.Malformed() }
             let id = try r.string(), name = try r.optionalString()
             let archived = try r.u8()
             guard archived <= 1 else { throw ByteReader.Malformed() }
             var members: [String] = []
             for _ in 0..<(try r.count(minBytes: 4)) { members.append(try r.string()) }
-            facts = Facts(kind: kind, id: id, name: name, isArchived: archived == 1, memberIDs: members)
+            let workspaces = try MetadataWorkspaces.read(version: marker, from: &r)
+            facts = Facts(kind: kind, id: id, name: name, isArchived: archived == 1, memberIDs: members, workspaces: workspaces)
         default: throw ByteReader.Malformed()
         }
         var authors: [String] = []

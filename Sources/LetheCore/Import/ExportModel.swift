@@ -41,6 +41,10 @@ public struct Conversation: Sendable, Hashable {
     /// Member user ids from the metadata (`members`, and a DM's `user`): both users of a
     /// 1:1 DM, the members of a group DM; may be empty for channels.
     public var memberIDs: [String]
+    /// The Enterprise Grid workspaces it was exported in (the `teams/<workspace>/` folders, sorted):
+    /// one for a workspace's channel, several for a channel shared between workspaces, none for
+    /// an org-level conversation (at the Grid export's root) and for any non-Grid export.
+    public var workspaces: [String] = []
     /// Its number in the archive, once stored (nil for a conversation read from an export).
     public internal(set) var cno: Int64?
 
@@ -76,8 +80,14 @@ public struct Conversation: Sendable, Hashable {
 
     /// How every command shows the conversation: `#general` (public or private), `mpdm-alice--bob-1`
     /// (a group DM, by its name), `@alice` or `@alice, @bob` (a DM, by its members' handles when
-    /// `users` knows them), else `DM D0123` (a DM whose members are unknown).
+    /// `users` knows them), else `DM D0123` (a DM whose members are unknown). A conversation of one
+    /// Enterprise Grid workspace is prefixed with it, as `in:` takes it (`acme-eng/#general`:
+    /// two workspaces may each have a #general); a shared or org-level one is not.
     public func label(users: UserDirectory = .empty) -> String {
+        workspaces.count == 1 ? workspaces[0] + "/" + plainLabel(users: users) : plainLabel(users: users)
+    }
+
+    private func plainLabel(users: UserDirectory) -> String {
         switch kind {
         case .publicChannel, .privateChannel: return "#" + (name ?? id)
         case .groupDM: return name ?? id
@@ -97,6 +107,9 @@ public struct User: Sendable, Equatable {
     public var displayName: String?
     /// The object exactly as listed (compacted JSON bytes); empty for a user known only by name.
     public var rawJSON: [UInt8]
+    /// The Enterprise Grid workspaces whose `users.json` lists the user (sorted); none for a
+    /// user known from the org-wide `org_users.json` only, and in any non-Grid export.
+    public var workspaces: [String] = []
 
     public init(id: String, name: String?, displayName: String?, rawJSON: [UInt8] = []) {
         self.id = id

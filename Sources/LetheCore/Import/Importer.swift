@@ -285,7 +285,11 @@ public final class Importer {
                 }
                 var msg = Segment.Message(ts: m.ts, fileDay: fileDay, editedTS: m.editedTS, json: m.json)
                 let key = Importer.identity(m.ts)
-                if let first = pending[bucket]?[key], first.ts.string != m.ts.string { msg = Importer.respelled(msg, as: first.ts).message }
+                if let first = pending[bucket]?[key] {
+                    // A channel shared between Grid workspaces is in each one's folder: the same copy twice is one message.
+                    if first.json == m.json && conversation.workspaces.count > 1 { continue }
+                    if first.ts.string != m.ts.string { msg = Importer.respelled(msg, as: first.ts).message }
+                }
                 if pending[bucket, default: [:]].updateValue(msg, forKey: key) != nil {
                     report.messagesSkippedDuplicate += 1
                     try warn(ImportWarning(file: day.path, reason: "duplicate ts \(m.ts.string) in \(conversation.folder): the last copy is kept"))

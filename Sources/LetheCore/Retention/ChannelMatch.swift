@@ -7,17 +7,21 @@ public struct ChannelMatch: Sendable, Hashable {
     public var ids: [String]?
     public var kinds: [ConversationKind]?
     public var archived: Bool?
+    /// Enterprise Grid workspaces (their `teams/<workspace>/` folder names): a conversation of any
+    /// of them matches; an org-level conversation, or one of a non-Grid export, never does.
+    public var workspaces: [String]?
 
     public init(channels: [ChannelGlob]? = nil, ids: [String]? = nil,
-                kinds: [ConversationKind]? = nil, archived: Bool? = nil) {
+                kinds: [ConversationKind]? = nil, archived: Bool? = nil, workspaces: [String]? = nil) {
         self.channels = channels
         self.ids = ids
         self.kinds = kinds
         self.archived = archived
+        self.workspaces = workspaces
     }
 
     /// True when no criterion is given (such a match would match everything).
-    public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil }
+    public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil && workspaces == nil }
 
     public func matches(_ channel: Conversation) -> Bool {
         if let channels {
@@ -26,6 +30,7 @@ public struct ChannelMatch: Sendable, Hashable {
         if let ids, !ids.contains(channel.id) { return false }
         if let kinds, !kinds.contains(channel.kind) { return false }
         if let archived, archived != channel.isArchived { return false }
+        if let workspaces, !channel.workspaces.contains(where: workspaces.contains) { return false }
         return true
     }
 }

@@ -7,6 +7,7 @@
 /// - `from:@name`, `from:name`, `from:U123`, `from:<@U123>` — the author;
 /// - `in:#channel`, `in:channel`, `in:C123`, `in:<#C123|name>` — a conversation;
 ///   `in:@name`, `in:<@U123>` — the 1:1 DM with that user;
+///   `in:workspace/#channel` — a conversation of that Enterprise Grid workspace;
 /// - `before:YYYY-MM-DD` (strictly before that UTC day), `after:YYYY-MM-DD`
 ///   (strictly after it), `on:YYYY-MM-DD`, `during:YYYY`, `during:YYYY-MM`,
 ///   `during:YYYY-MM-DD`; several date modifiers intersect;
@@ -143,7 +144,7 @@ public enum QueryParser {
         case "in":
             guard let ref = channelReference(value) else {
                 throw error(column, "in: needs a channel or a user",
-                            hint: "write in:#channel for a channel or in:@name for a direct message, without a space after the colon")
+                            hint: "write in:#channel for a channel, in:workspace/#channel for one of an Enterprise Grid workspace, or in:@name for a direct message, without a space after the colon")
             }
             if !q.channels.contains(ref) { q.channels.append(ref) }
         case "before", "after", "on":
@@ -204,6 +205,13 @@ public enum QueryParser {
             if let bar = v.firstIndex(of: "|") { v = v[..<bar] }
         } else if v.hasPrefix("#") {
             v = v.dropFirst()
+        } else if let slash = v.firstIndex(of: "/") {
+            // Channel names never hold a slash: `workspace/#channel`.
+            let workspace = v[..<slash]
+            var channel = v[v.index(after: slash)...]
+            if channel.hasPrefix("#") { channel = channel.dropFirst() }
+            guard !workspace.isEmpty, !channel.isEmpty, !channel.contains("/") else { return nil }
+            return .inWorkspace(workspace: String(workspace), channel: String(channel))
         }
         return v.isEmpty ? nil : .channel(String(v))
     }

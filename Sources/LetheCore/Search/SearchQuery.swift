@@ -51,6 +51,9 @@ public struct SearchQuery: Sendable, Equatable {
         case channel(String)
         /// `in:@name`, `in:U123` or `in:<@U123>`: the 1:1 DM with that user.
         case directMessageWith(String)
+        /// `in:acme-eng/#general` or `in:acme-eng/general`: a conversation by name or id, of that
+        /// Enterprise Grid workspace (a channel shared with others included).
+        case inWorkspace(workspace: String, channel: String)
     }
 
     /// Words, prefixes and phrases that must all occur.
@@ -100,6 +103,9 @@ public struct SearchQuery: Sendable, Equatable {
             case .channel(let value):
                 let v = TextFolding.fold(value)
                 if v == foldedID || v == foldedName { return true }
+            case .inWorkspace(let workspace, let value):
+                let v = TextFolding.fold(value), w = TextFolding.fold(workspace)
+                if (v == foldedID || v == foldedName) && channel.workspaces.contains(where: { TextFolding.fold($0) == w }) { return true }
             case .directMessageWith(let value):
                 guard channel.kind == .dm else { continue }
                 let keys = users.foldedUserKeys(for: value)

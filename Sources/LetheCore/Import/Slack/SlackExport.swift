@@ -65,178 +65,50 @@ public final class SlackExport: @unchecked Sendable {
         rootPrefix = prefix
         // Entries under the root, relative to it.
         let relative = source.entries.compactMap { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : nil }
-        let present = Set(relative)
-
-        // Conversations.
-        var conversations: [Conversation] = []
-        var sources: [String: [String]] = [:]
-        var ids = Set<String>()
-        var folders = Set<String>()
-        var named: [(kind: ConversationKind, index: Int, id: String, name: String?, folder: String, rawJSON: [UInt8], value: JSONValue)] = []
-        for kind in ConversationKind.allCases {
-            let file = kind.metadataFile
-            guard let bytes = present.contains(file) ? try source.read(prefix + file, maxBytes: limits.maxFileBytes) : nil else {
-                warnings.append(ImportWarning(file: file, reason: "not in the export; no \(kind.rawValue) conversations read from it", isNote: true))
-                continue
-            }
-            let elements: [[UInt8]]
-            do {
-                elements = try JSONArraySplitter(limits: limits).compactedElements(bytes)
-            } catch {
-                throw LetheError(.badInput, "\(file): \(error)")
-            }
-            for (index, rawJSON) in elements.enumerated() {
-                guard let value = try? JSONValue.parse(rawJSON, limits: limits), value.objectValue != nil else {
-                    warnings.append(ImportWarning(file: file, reason: "element \(index): not an object, skipped"))
-                    continue
-                }
-                guard let id = value["id"]?.stringValue, !id.isEmpty else {
-                    warnings.append(ImportWarning(file: file, reason: "element \(index): missing \"id\", skipped"))
-                    continue
-                }
-                guard ids.insert(id).inserted else {
-                    warnings.append(ImportWarning(file: file, reason: "element \(index): conversation \(id) listed twice, first kept"))
-                    continue
-                }
-                let name = value["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-                var folder = id
-                if kind != .dm {
-                    if let name {
-                        folder = name
-                    } else {
-                        warnings.append(ImportWarning(file: file, reason: "element \(index): conversation \(id) has no \"name\"; its folder is taken to be its id"))
-                    }
-                }
-                if !folders.insert(folder).inserted {
-                    warnings.append(ImportWarning(file: file, reason: "element \(index): conversation \(id) shares its folder with another conversation"))
-                }
-                named.append((kind, index, id, name, folder, rawJSON, value))
-            }
+        var assembly = ExportAssembly(source: source, limits: limits, prefix: prefix, relative: relative, warnings: warnings)
+        let workspaces = ExportAssembly.gridWorkspaces(relative)
+        try assembly.readPart(workspace: nil)
+        for workspace in workspaces { try assembly.readPart(workspace: workspace) }
+        for (id, folders) in assembly.sources where folders.count > 1 {
+            assembly.sources[id] = folders.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         }
-        // Each conversation is exported to a folder of its own that is one plain path
-        // component; a name that is not (or collides) is mapped, recorded and warned about.
-        var taken = Set<String>()
-        for c in named {
-            let (safe, reason) = FolderName.assign(c.folder, id: c.id, taken: &taken)
-            var lookIn = [c.folder]
-            if let reason {
-                warnings.append(ImportWarning(file: c.kind.metadataFile, reason: "element \(c.index): conversation \(c.id): its folder name cannot be written as it is (\(reason)); its messages are kept and exported to the folder \"\(safe)\"", isNote: true))  // nothing is lost: --strict does not fail on it
-                // Re-importing a lethe export of it: the day files are in the safe folder.
-                if !folders.contains(safe) { lookIn.append(safe) }
-            }
-            sources[c.id] = lookIn
-            conversations.append(Conversation(
-                kind: c.kind, id: c.id, name: c.kind == .dm ? nil : c.name, folder: safe,
-                isArchived: SlackExport.lenientBool(c.value["is_archived"]) ?? false, rawJSON: c.rawJSON))
-        }
-
-        // Users.
-        var users: [User] = []
-        let usersFile = present.contains("users.json") ? "users.json" : present.contains("org_users.json") ? "org_users.json" : nil
-        if let usersFile {
-            let bytes = try source.read(prefix + usersFile, maxBytes: limits.maxFileBytes)
-            let elements: [[UInt8]]
-            do {
-                elements = try JSONArraySplitter(limits: limits).compactedElements(bytes)
-            } catch {
-                throw LetheError(.badInput, "\(usersFile): \(error)")
-            }
-            var userIDs = Set<String>()
-            for (index, rawJSON) in elements.enumerated() {
-                guard let value = try? JSONValue.parse(rawJSON, limits: limits), value.objectValue != nil,
-                      let id = value["id"]?.stringValue, !id.isEmpty
-                else {
-                    warnings.append(ImportWarning(file: usersFile, reason: "element \(index): not a user object with an \"id\", skipped"))
-                    continue
-                }
-                guard userIDs.insert(id).inserted else {
-                    warnings.append(ImportWarning(file: usersFile, reason: "element \(index): user \(id) listed twice, first kept"))
-                    continue
-                }
-                func nonEmpty(_ v: JSONValue?) -> String? { v?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-                let display = nonEmpty(value["profile"]?["display_name"]) ?? nonEmpty(value["real_name"])
-                    ?? nonEmpty(value["profile"]?["real_name"])
-                users.append(User(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON))
-            }
-        } else {
-            warnings.append(ImportWarning(file: "users.json", reason: "not in the export (nor org_users.json); users are known only by id", isNote: true))
-        }
-        self.users = users
-
-        // Day files: <folder>/<YYYY-MM-DD>.json directly under the root.
-        var days: [String: [DayFile]] = [:]
-        var notDays: [String] = []
-        for path in relative {
-            let parts = path.split(separator: "/")
-            guard parts.count == 2, parts[1].hasSuffix(".json") else { continue }
-            guard let date = CivilDate(iso: String(parts[1].dropLast(5))) else {
-                // Exports hold other files beside day files (canvas_in_the_conversation.json):
-                // only a name that tries to be a date and is not one is worth a warning.
-                if parts[1].prefix(5).allSatisfy({ $0.isASCII && $0.isNumber || $0 == "-" }) && parts[1].first?.isNumber == true {
-                    warnings.append(ImportWarning(file: path, reason: "name is not a valid day (YYYY-MM-DD.json), skipped"))
-                }
-                notDays.append(path)
-                continue
-            }
-            days[String(parts[0]), default: []].append(DayFile(path: path, date: date))
-        }
-        for key in days.keys { days[key]?.sort { $0.date < $1.date } }
-        var readFolders = Set(sources.values.joined())
-
-        // No channels.json: each folder of day files no other metadata file names is taken to
-        // be a public channel of that name (file conversations, FC_…, are not: see unread).
-        if !present.contains("channels.json") {
-            for folder in days.keys.sorted() where !readFolders.contains(folder) && !folder.hasPrefix("FC_") {
-                // A DM's folder is its id (D…): without dms.json it is still that DM.
-                let isDM = !present.contains("dms.json") && !ids.contains(folder) && SlackExport.looksLikeDMID(folder)
-                let (id, fromMessages) = isDM ? (folder, true)
-                    : SlackExport.inferredID(folder: folder, days: days[folder] ?? [], source: source, prefix: prefix, limits: limits, taken: ids)
-                ids.insert(id)
-                let (safe, _) = FolderName.assign(folder, id: id, taken: &taken)
-                var members: [(String, JSONValue)] = [("id", .string(id))]
-                if !isDM { members.append(("name", .string(folder))) }
-                members.append(("lethe_inferred", .bool(true)))
-                conversations.append(Conversation(kind: isDM ? .dm : .publicChannel, id: id, name: isDM ? nil : folder, folder: safe,
-                                                  isArchived: false, rawJSON: JSONValue.object(members).encoded()))
-                sources[id] = [folder]
-                readFolders.insert(folder)
-                let what = isDM ? "the DM \(id) (its folder is its id)"
-                    : "the public channel #\(folder), id \(id) " + (fromMessages ? "(the \"channel\" of its messages)" : "(derived from the folder name; see docs/FORMAT.md)")
-                warnings.append(ImportWarning(file: folder + "/", reason: "no channels.json: imported as \(what), recorded as inferred", isNote: true))
-            }
-        }
-        for folder in days.keys.sorted() where !readFolders.contains(folder) && !folder.hasPrefix("FC_") {
-            let n = days[folder]?.count ?? 0
-            warnings.append(ImportWarning(file: folder + "/", reason: "folder not listed in any metadata file; its \(n) day file(s) are skipped"))
-        }
-        sourceFolders = sources
-        self.conversations = conversations
-        dayFilesByFolder = days
-        collectedWarnings = warnings
+        self.users = assembly.users
+        sourceFolders = assembly.sources
+        conversations = assembly.conversations
+        dayFilesByFolder = assembly.days
+        collectedWarnings = assembly.warnings
 
         // Coverage: every file is read, or listed here with why.
-        let readMetadata: Set<String> = Set(ConversationKind.allCases.map(\.metadataFile)).union(usersFile.map { [$0] } ?? [])
         var unread: [UnreadFile] = []
         for path in source.entries where !path.hasPrefix(prefix) {
             unread.append(UnreadFile(path: path, reason: "outside the export read (\(prefix.isEmpty ? "its top folder" : prefix)): one export is read per import"))
         }
-        let notDaySet = Set(notDays)
+        let gridParts = Set(workspaces)
         var attachments: [String: [ExportAttachment]] = [:]
         for path in relative {
-            let parts = path.split(separator: "/").map(String.init)
+            var parts = path.split(separator: "/").map(String.init)
+            // A Grid workspace's files are classified as those of an export of their own.
+            var base = ""
+            if parts.count >= 3, parts[0] == "teams", gridParts.contains(parts[1]) {
+                base = "teams/\(parts[1])/"
+                parts.removeFirst(2)
+            }
+            let inner = parts.joined(separator: "/")
             let reason: String?
-            if let a = ExportAttachment(path: path) {
+            if var a = ExportAttachment(path: inner) {
+                a.path = path
+                a.folder = a.folder.map { base + $0 }
                 attachments[a.fileID, default: []].append(a)
                 continue
             }
             if parts.count == 1 {
-                reason = readMetadata.contains(path) ? nil : SlackExport.knownUnread[path] ?? "not part of a Slack export"
-            } else if parts[0] == "teams" {
-                reason = "an Enterprise Grid workspace (teams/…): not archived yet"
+                reason = assembly.readMetadata.contains(path) ? nil : SlackExport.knownUnread[inner] ?? "not part of a Slack export"
+            } else if parts.count >= 3, parts[0] == "teams", base.isEmpty {
+                reason = "in teams/ but not an Enterprise Grid workspace (teams/<workspace>/ holding channels.json, users.json or folders of day files)"
             } else if parts[0].hasPrefix("FC_") {
                 reason = "a file conversation (FC_… folder): not archived yet"
-            } else if parts.count == 2, !notDaySet.contains(path), parts[1].hasSuffix(".json") {
-                reason = readFolders.contains(parts[0]) ? nil : "its folder is not listed in any metadata file"
+            } else if parts.count == 2, !assembly.notDays.contains(path), parts[1].hasSuffix(".json") {
+                reason = assembly.readFolders.contains(base + parts[0]) ? nil : "its folder is not listed in any metadata file"
             } else if parts.count == 2, parts[1] == "canvas_in_the_conversation.json" {
                 reason = "a channel canvas: canvases are not archived yet"
             } else if parts.count == 2, parts[1].hasSuffix(".json") {
@@ -266,8 +138,10 @@ public final class SlackExport: @unchecked Sendable {
         "lists.json": "lists are not archived yet",
         "huddle_transcripts.json": "huddle transcripts are not archived yet",
         "file_conversations.json": "file conversations are not archived yet",
-        "org_users.json": "Enterprise Grid org-wide users are not archived yet (users.json is read)",
     ]
+
+    /// The metadata files of an export (or of a Grid workspace).
+    static let metadataFiles: Set<String> = Set(ConversationKind.allCases.map(\.metadataFile)).union(["users.json", "org_users.json"])
 
     /// `D` and at least 8 uppercase letters or digits: how Slack names a DM, and its folder.
     static func looksLikeDMID(_ s: String) -> Bool {
@@ -303,12 +177,19 @@ public final class SlackExport: @unchecked Sendable {
         }
     }
 
-    /// The day files of a conversation, sorted by date (empty if its folder is absent).
+    /// The day files of a conversation, sorted by date (empty if its folder is absent): those of
+    /// the first of its folders that exists in each part (a channel shared between Grid
+    /// workspaces has a folder in each, holding the same messages or not).
     public func dayFiles(of conversation: Conversation) -> [DayFile] {
+        var out: [DayFile] = []
+        var parts = Set<String>()
         for folder in sourceFolders[conversation.id] ?? [conversation.folder] {
-            if let days = dayFilesByFolder[folder] { return days }
+            let part = folder.hasPrefix("teams/") ? String(folder.split(separator: "/").prefix(2).joined(separator: "/")) : ""
+            guard !parts.contains(part), let days = dayFilesByFolder[folder] else { continue }
+            parts.insert(part)
+            out += days
         }
-        return []
+        return parts.count > 1 ? out.sorted { $0.date < $1.date } : out
     }
 
     /// Every message of one day file, plus the elements skipped (with why).
@@ -361,8 +242,17 @@ public final class SlackExport: @unchecked Sendable {
             }
             guard !best.isEmpty else { continue }
             best.sort()
+            // Enterprise Grid without metadata at its root: the workspaces' folder's parent is the root.
+            let gridRoots = Set(best.compactMap { dir -> String? in
+                let parts = dir.split(separator: "/")
+                guard parts.count >= 2, parts[parts.count - 2] == "teams" else { return nil }
+                return parts.dropLast(2).map { $0 + "/" }.joined()
+            })
+            if gridRoots.count == 1, let root = gridRoots.first, best.allSatisfy({ $0.hasPrefix(root + "teams/") }) { return root }
             if best.count > 1 {
-                warnings.append(ImportWarning(file: best[0].isEmpty ? "." : best[0], reason: "\(best.count) export roots at the same depth; only this one is read"))
+                let names = best.map { $0.isEmpty ? "./" : $0 }
+                throw LetheError(.badInput, "\(displayName): holds \(best.count) exports side by side (\(names.joined(separator: ", "))), and Lethe reads one export per path",
+                                 hint: "import each by its own path (`lethe import \(displayName)/\(names[0])`, unzipping a zip first), or put an Enterprise Grid export's workspaces under teams/ as Slack does")
             }
             return best[0]
         }
