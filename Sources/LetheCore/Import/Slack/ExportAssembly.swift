@@ -69,13 +69,7 @@ struct ExportAssembly {
                 continue
             }
             readMetadata.insert(file)
-            let elements: [[UInt8]]
-            do {
-                elements = try JSONArraySplitter(limits: limits).compactedElements(bytes)
-            } catch {
-                throw LetheError(.badInput, "\(file): \(error)")
-            }
-            for (index, rawJSON) in elements.enumerated() {
+            for (index, rawJSON) in try arrayElements(file, bytes).enumerated() {
                 guard let value = try? JSONValue.parse(rawJSON, limits: limits), value.objectValue != nil else {
                     warnings.append(ImportWarning(file: file, reason: "element \(index): not an object, skipped"))
                     continue
@@ -158,12 +152,27 @@ struct ExportAssembly {
     /// A conversation of this part: new, or one an earlier part listed (shared between workspaces).
     private mutating func add(_ conversation: Conversation, folders: [String]) {
         if let i = conversationIndex[conversation.id] {
-            conversations[i].workspaces = Array(Set(conversations[i].workspaces + conversation.workspaces)).sorted()
+            conversations[i].workspaces = Self.union(conversations[i].workspaces, conversation.workspaces)
         } else {
             conversationIndex[conversation.id] = conversations.count
             conversations.append(conversation)
         }
-        sources[conversation.id, default: []].append(contentsOf: folders)
+        // Each folder once, in the order the parts name them.
+        for folder in folders where sources[conversation.id]?.contains(folder) != true {
+            sources[conversation.id, default: []].append(folder)
+        }
+    }
+
+    /// Two workspace lists as one: sorted, each once (as version-2 records hold them).
+    private static func union(_ a: [String], _ b: [String]) -> [String] { Array(Set(a + b)).sorted() }
+
+    /// The compacted elements of a metadata file's JSON array; a file that is not one fails the import.
+    private func arrayElements(_ file: String, _ bytes: [UInt8]) throws -> [[UInt8]] {
+        do {
+            return try JSONArraySplitter(limits: limits).compactedElements(bytes)
+        } catch {
+            throw LetheError(.badInput, "\(file): \(error)")
+        }
     }
 
     /// `users.json`, else `org_users.json`, of one part (the Grid root has `org_users.json` only).
@@ -180,14 +189,8 @@ struct ExportAssembly {
         for file in files {
             readMetadata.insert(file)
             let bytes = try source.read(prefix + file, maxBytes: limits.maxFileBytes)
-            let elements: [[UInt8]]
-            do {
-                elements = try JSONArraySplitter(limits: limits).compactedElements(bytes)
-            } catch {
-                throw LetheError(.badInput, "\(file): \(error)")
-            }
             var seen = Set<String>()
-            for (index, rawJSON) in elements.enumerated() {
+            for (index, rawJSON) in try arrayElements(file, bytes).enumerated() {
                 guard let value = try? JSONValue.parse(rawJSON, limits: limits), value.objectValue != nil,
                       let id = value["id"]?.stringValue, !id.isEmpty
                 else {
@@ -199,7 +202,7 @@ struct ExportAssembly {
                     continue
                 }
                 if let i = userIndex[id] {
-                    if let workspace, !users[i].workspaces.contains(workspace) { users[i].workspaces = (users[i].workspaces + [workspace]).sorted() }
+                    if let workspace { users[i].workspaces = Self.union(users[i].workspaces, [workspace]) }
                     continue
                 }
                 func nonEmpty(_ v: JSONValue?) -> String? { v?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }

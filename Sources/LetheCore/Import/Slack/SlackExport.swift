@@ -69,9 +69,6 @@ public final class SlackExport: @unchecked Sendable {
         let workspaces = ExportAssembly.gridWorkspaces(relative)
         try assembly.readPart(workspace: nil)
         for workspace in workspaces { try assembly.readPart(workspace: workspace) }
-        for (id, folders) in assembly.sources where folders.count > 1 {
-            assembly.sources[id] = folders.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        }
         self.users = assembly.users
         sourceFolders = assembly.sources
         conversations = assembly.conversations
