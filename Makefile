@@ -99,6 +99,16 @@ demo: build
 	echo "== lethe export: the Grid layout back (teams/<workspace>/, the shared channel in both)"; \
 	"$$L" export --archive "$$G" --key-file "$(DEMO)/grid.key" --out "$(DEMO)/grid-export" >/dev/null; \
 	(cd "$(DEMO)/grid-export" && find . -name '*.json' -path '*/20*' | sort | sed 's/^/   /'); \
+	echo "== slackdump's own formats (written by Tests/Fixtures/make-slackdump-fixtures.py): its SQLite database, imported as it is"; \
+	if command -v python3 >/dev/null; then \
+	  python3 Tests/Fixtures/make-slackdump-fixtures.py "$(DEMO)/slackdump" && \
+	  SD="$(DEMO)/sd"; "$$L" init --archive "$$SD" --key-file "$(DEMO)/sd.key" >/dev/null && \
+	  "$$L" import --archive "$$SD" --key-file "$(DEMO)/sd.key" "$(DEMO)/slackdump/database/slackdump.sqlite" 2>/dev/null | sed -n '2,3p;6,$$p'; \
+	  echo "== lethe search marmalade (a thread reply slackdump paged apart from its channel)"; \
+	  "$$L" search --archive "$$SD" --key-file "$(DEMO)/sd.key" marmalade; \
+	  echo "== the chunk archive and the dump of the same workspace add nothing new"; \
+	  "$$L" import --archive "$$SD" --key-file "$(DEMO)/sd.key" "$(DEMO)/slackdump/chunks" "$(DEMO)/slackdump/dump.zip" 2>/dev/null | grep 'added,'; \
+	else echo "   skipped: python3 is needed to write the slackdump fixtures"; fi; \
 	echo "== lethe serve --port 0 (the archive in a browser: one page fetched with the token, then stopped)"; \
 	"$$L" serve --key-file "$$LETHE_KEY" --port 0 --json --policy Policies/standard.yml > "$(DEMO)/serve.json" & S=$$!; \
 	for i in $$(seq 50); do [ -s "$(DEMO)/serve.json" ] && break; sleep 0.1; done; \

@@ -20,3 +20,14 @@ static inline int csqlite_last_file_errno(sqlite3 *db) {
     if (sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &e) == SQLITE_OK && e != 0) return e;
     return 0;
 }
+
+/* sqlite3_db_config is variadic, which Swift does not import. Defensive mode for a database
+   Lethe only reads and did not write (slackdump's): no writes to the schema through PRAGMAs,
+   no shadow-table writes, no dangerous functions in its views or triggers. */
+static inline int csqlite_harden_foreign(sqlite3 *db) {
+    int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
+    if (rc == SQLITE_OK) rc = sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)0);
+    if (rc == SQLITE_OK) rc = sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)0);
+    if (rc == SQLITE_OK) rc = sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)0);
+    return rc;
+}

@@ -50,6 +50,11 @@ public enum SeedCorpus {
                                                         "general/2024-01-01.json\n" + day1, "general/2024-01-02.json\n" + day2,
                                                         "D0001/2024-01-01.json\n" + day2, "G0003/2024-01-01.json\n[]"].joined(separator: sep)))
         add(.exportReader, "memory-minimal", [1] + utf8([channels, "", "", "", "", "general/2024-01-01.json\n" + day2].joined(separator: sep)))
+        // A slackdump dump (no day files: one object per conversation, replies nested, a thread file).
+        let dumped = #"{"channel_id":"C0001","name":"general","messages":[{"type":"message","user":"U0001","text":"p","ts":"1704067200.000100","thread_ts":"1704067200.000100","slackdump_thread_replies":[{"type":"message","user":"U0002","text":"r","ts":"1704067260.000200","thread_ts":"1704067200.000100"}]},7]}"#
+        add(.exportReader, "memory-slackdump-dump", [1] + utf8([channels, users, "", "", "", "C0001.json\n" + dumped,
+                                                                "C0001-1704067200.000100.json\n" + #"{"messages":[{"ts":"1704067300.000300","text":"t"}]}"#,
+                                                                "D0001.json\n" + #"{"ChannelID":"D0001","Messages":[{"ts":"x"}]}"#, "C0001/F1-a.txt\nabc"].joined(separator: sep)))
 
         // Mode 2: single JSON texts.
         let texts = [

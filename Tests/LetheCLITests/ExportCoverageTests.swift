@@ -3,9 +3,9 @@ import LetheCore
 import LetheTestSupport
 import Testing
 
-/// Issue 15, parts 1, 4 and 5 (refusal): every file of an export is imported or listed in
+/// Issue 15, parts 1, 4 and 5 (detection): every file of an export is imported or listed in
 /// `files_unread` with a reason; an export without channels.json imports whole, its
-/// conversations inferred from the folders; slackdump's own formats are refused in one line.
+/// conversations inferred from the folders; slackdump's own formats recognised by their bytes.
 /// The real binary on real files.
 @Suite(.serialized) struct ExportCoverageTests {
     static func message(_ ts: String, _ text: String, channel: String? = nil) -> String {
@@ -197,44 +197,12 @@ import Testing
         #expect(reimport.messagesAdded == 0 && reimport.channelsAdded == 0, "\(reimport)")
     }
 
-    // MARK: - 5. slackdump's formats are refused by their shape
+    // MARK: - 5. slackdump's formats are recognised by their bytes (SlackdumpImportTests imports them)
 
-    @Test func slackdumpFormatsAreRefusedInOneClearLine() throws {
+    @Test func namesAloneDoNotMakeASlackdumpSource() throws {
         let root = Harness.tempDir("coverage-slackdump")
-        // Database: slackdump >= 3.1 writes slackdump.sqlite (given as the file or its folder).
-        let dbDir = root.appendingPathComponent("sd-archive")
-        try FileManager.default.createDirectory(at: dbDir, withIntermediateDirectories: true)
-        var sqlite = Data("SQLite format 3\u{0}".utf8)
-        sqlite.append(Data(repeating: 0, count: 4080))
-        try sqlite.write(to: dbDir.appendingPathComponent("slackdump.sqlite"))
-        // Chunk archive: gzip'd JSON files.
-        let chunks = root.appendingPathComponent("sd-chunks")
-        try FileManager.default.createDirectory(at: chunks, withIntermediateDirectories: true)
-        let gz = Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00])  // an empty gzip member
-        try gz.write(to: chunks.appendingPathComponent("C0123ABCD.json.gz"))
-        try gz.write(to: chunks.appendingPathComponent("workspace.json.gz"))
-        // Dump: one JSON object per conversation, its messages inside.
-        let dump = try Self.folder("sd-dump", [
-            ("C0123ABCD.json", #"{"channel_id":"C0123ABCD","name":"general","messages":[{"ts":"1704100000.000100","text":"hi","user":"U1"}]}"#),
-            ("users.json", Self.users),
-        ])
-        let cases: [(URL, String)] = [
-            (dbDir.appendingPathComponent("slackdump.sqlite"), "slackdump.sqlite: a SQLite database (slackdump's archive format), not a Slack export"),
-            (dbDir, "sd-archive: a SQLite database (slackdump's archive format), not a Slack export"),
-            (chunks, "sd-chunks: a slackdump chunk archive (*.json.gz files), not a Slack export"),
-            (dump, "sd-dump: a slackdump dump (one JSON object per conversation), not a Slack export"),
-        ]
         let a = try Harness.makeArchive("coverage-slackdump")
         let before = Harness.snapshot(a.dir)
-        for (url, text) in cases {
-            let r = try a.run(["import", url.path])
-            #expect(r.status == 9, "\(url.lastPathComponent): \(r.stderr)")
-            let lines = r.stderr.split(separator: "\n")
-            #expect(lines.count == 1, "one line: \(r.stderr)")
-            #expect(lines.first?.hasPrefix("lethe: error: \(text); Lethe reads Slack-format exports: convert it first (`slackdump convert -f export -o export.zip \(url.lastPathComponent)`)") == true, "\(r.stderr)")
-            #expect(Harness.snapshot(a.dir) == before, "\(url.lastPathComponent): archive unchanged")
-        }
-
         // Names alone decide nothing: a file called slackdump.sqlite that is not SQLite, and
         // .json.gz files that are not gzip, are not called slackdump's.
         let fakes = root.appendingPathComponent("fakes")

@@ -208,6 +208,10 @@ public struct ExportAttachment: Sendable, Equatable {
     public var folder: String?
     public var mattermost: Bool
 
+    init(fileID: String, path: String, name: String, folder: String?, mattermost: Bool) {
+        (self.fileID, self.path, self.name, self.folder, self.mattermost) = (fileID, path, name, folder, mattermost)
+    }
+
     /// nil when `path` is in neither layout.
     init?(path: String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

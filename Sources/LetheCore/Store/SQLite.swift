@@ -17,6 +17,8 @@ final class SQLiteDatabase {
         static let readOnly = OpenOptions(rawValue: SQLITE_OPEN_READONLY)
         static let readWrite = OpenOptions(rawValue: SQLITE_OPEN_READWRITE)
         static let create = OpenOptions(rawValue: SQLITE_OPEN_CREATE)
+        /// `path` is a `file:` URI (its query may say `immutable=1`).
+        static let uri = OpenOptions(rawValue: SQLITE_OPEN_URI)
     }
 
     init(path: String, options: OpenOptions) throws {

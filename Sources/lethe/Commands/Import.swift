@@ -5,7 +5,7 @@ import LetheCore
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import Slack exports (zip files or unpacked folders).",
+        abstract: "Import Slack exports (zip files or unpacked folders), or slackdump's own formats.",
         discussion: """
             Re-importing an overlapping or later export adds what is new, updates what was edited, duplicates nothing, and never brings back a bucket retention shredded (those messages are counted as skipped_shredded).
 
@@ -16,6 +16,8 @@ struct Import: ParsableCommand {
             A channel whose name cannot be a folder (.., a path, a NUL, users.json, a case-only twin of another, over 200 bytes) keeps all its messages and is exported to a safe folder name instead; the warning names the channel id and that folder.
 
             Attached files are archived with their messages: slackdump's layouts (<channel folder>/attachments/<FILE_ID>-<name>, __uploads/<FILE_ID>/<name>) are read and matched to messages by files[].id, each file encrypted in 1 MiB chunks under a key that only its bucket's key opens, so retention shreds it with the bucket. The same bytes in one bucket are stored once. A file no message shares is listed in files_unread; a file a message shares that the export does not hold is counted as files_missing. Slack's own exports hold only links: --fetch-files downloads them with the token in $SLACK_TOKEN (never an argument), over https only, --fetch-concurrency at a time, retrying on HTTP 429 (honouring Retry-After) and 5xx; each downloaded file is committed when complete, so an interrupted run is resumed by running it again. What could not be fetched is listed with why.
+
+            slackdump's own formats are read too, recognised by their contents: a dump (a folder or zip of <channel id>.json files), a chunk archive (*.json.gz) and its SQLite database (slackdump.sqlite, or its folder; opened read-only). Each message is kept once, the last copy slackdump fetched; thread replies become messages of their own, as in a Slack export; lethe export writes it all back as a Slack export.
 
             An import is one transaction: when it fails or is killed, the archive is exactly as it was, and it can simply be run again.
             """)

@@ -205,15 +205,19 @@ struct ExportAssembly {
                     if let workspace { users[i].workspaces = Self.union(users[i].workspaces, [workspace]) }
                     continue
                 }
-                func nonEmpty(_ v: JSONValue?) -> String? { v?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-                let display = nonEmpty(value["profile"]?["display_name"]) ?? nonEmpty(value["real_name"])
-                    ?? nonEmpty(value["profile"]?["real_name"])
-                var user = User(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON)
+                var user = Self.user(id: id, value, rawJSON: rawJSON)
                 user.workspaces = workspace.map { [$0] } ?? []
                 userIndex[id] = users.count
                 users.append(user)
             }
         }
+    }
+
+    /// A user as the export lists it: the handle, and `profile.display_name`, else `real_name`.
+    static func user(id: String, _ value: JSONValue, rawJSON: [UInt8]) -> User {
+        func nonEmpty(_ v: JSONValue?) -> String? { v?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        let display = nonEmpty(value["profile"]?["display_name"]) ?? nonEmpty(value["real_name"]) ?? nonEmpty(value["profile"]?["real_name"])
+        return User(id: id, name: nonEmpty(value["name"]), displayName: display, rawJSON: rawJSON)
     }
 
     /// Indexes the day files `<base><folder>/<YYYY-MM-DD>.json`; returns the part's folders of day files.

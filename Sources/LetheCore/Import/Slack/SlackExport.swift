@@ -44,7 +44,7 @@ public final class SlackExport: @unchecked Sendable {
             throw LetheError(.badInput, "\(url.lastPathComponent): no such file or folder")
         }
         if !isDirectory.boolValue, SlackdumpShape.head(ofFile: url.path, count: 16) == SlackdumpShape.sqliteMagic {
-            throw SlackdumpShape.database.refusal(url.lastPathComponent)
+            return SlackExport(slackdump: try SlackdumpShape.source(database: url, limits: limits), limits: limits)
         }
         let source: any ExportSource = isDirectory.boolValue
             ? try DirectorySource(url, limits: limits)
@@ -52,15 +52,20 @@ public final class SlackExport: @unchecked Sendable {
         return try SlackExport(source: source, limits: limits)
     }
 
-    public init(source: any ExportSource, limits: ImportLimits = .init()) throws {
+    /// Reads a Slack export, or one of slackdump's formats (recognised by its contents when the
+    /// source holds no Slack day files).
+    public convenience init(source: any ExportSource, limits: ImportLimits = .init()) throws {
+        if !source.entries.contains(where: SlackExport.isDayFilePath), let slackdump = try SlackdumpShape.source(in: source, limits: limits) {
+            self.init(slackdump: slackdump, limits: limits)
+        } else {
+            try self.init(slack: source, limits: limits)
+        }
+    }
+
+    private init(slack source: any ExportSource, limits: ImportLimits) throws {
         self.source = source
         self.limits = limits
         var warnings = source.listingWarnings
-
-        // slackdump's own formats hold no day files: refused by their shape, in one line.
-        if !source.entries.contains(where: SlackExport.isDayFilePath), let shape = SlackdumpShape.detect(source, limits: limits) {
-            throw shape.refusal(source.displayName)
-        }
         let prefix = try SlackExport.findRoot(source.entries, displayName: source.displayName, warnings: &warnings)
         rootPrefix = prefix
         // Entries under the root, relative to it.
@@ -117,6 +122,66 @@ public final class SlackExport: @unchecked Sendable {
         }
         self.unread = unread.sorted { $0.path < $1.path }
         self.attachments = attachments
+    }
+
+    /// One of slackdump's formats, in the export model: each conversation object it holds (a
+    /// conversation it has messages of but no object for is inferred, as in an export without
+    /// channels.json), its users, and its messages as day files of the conversation's id.
+    private init(slackdump source: SlackdumpSource, limits: ImportLimits) {
+        self.source = source
+        self.limits = limits
+        rootPrefix = ""
+        let index = source.index
+        var warnings = source.listingWarnings + index.warnings
+        var objects = index.channels
+        let listed = Set(objects.map(\.id))
+        for id in Set(index.days.keys).union(index.names.keys).union(index.invalid.keys).subtracting(listed).sorted() {
+            var members: [(String, JSONValue)] = [("id", .string(id))]
+            if let name = index.names[id] { members.append(("name", .string(name))) }
+            members.append(("lethe_inferred", .bool(true)))
+            let value = JSONValue.object(members)
+            objects.append((id, value.encoded(), value))
+            warnings.append(ImportWarning(file: id, reason: "no channel object for conversation \(id) in \(source.displayName): imported as \(SlackExport.slackdumpKind(value, id: id).rawValue) by its id\(index.names[id].map { " and name \($0)" } ?? ""), recorded as inferred", isNote: true))
+        }
+        var conversations: [Conversation] = []
+        var taken = Set<String>()
+        var folders: [String: [String]] = [:]
+        var days: [String: [DayFile]] = [:]
+        for (id, rawJSON, value) in objects {
+            let kind = SlackExport.slackdumpKind(value, id: id)
+            let name = kind == .dm ? nil : value["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? index.names[id]
+            let (folder, reason) = FolderName.assign(name ?? id, id: id, taken: &taken)
+            if let reason {
+                warnings.append(ImportWarning(file: id, reason: "conversation \(id): its name cannot be a folder as it is (\(reason)); its messages are kept and exported to the folder \"\(folder)\"", isNote: true))
+            }
+            if let n = index.invalid[id] {
+                warnings.append(ImportWarning(file: id, reason: "\(n) message(s) of conversation \(id) are not objects with a valid \"ts\": skipped"))
+            }
+            conversations.append(Conversation(kind: kind, id: id, name: name, folder: folder,
+                                              isArchived: SlackExport.lenientBool(value["is_archived"]) ?? false, rawJSON: rawJSON))
+            folders[id] = [id]
+            days[id] = (index.days[id] ?? []).sorted().map { DayFile(path: SlackdumpSource.dayPath(id, $0), date: $0) }
+        }
+        self.conversations = conversations
+        sourceFolders = folders
+        dayFilesByFolder = days
+        users = index.users.compactMap { u in u.value["id"]?.stringValue.map { ExportAssembly.user(id: $0, u.value, rawJSON: u.rawJSON) } }
+        collectedWarnings = warnings
+        unread = index.unread.sorted { $0.path < $1.path }
+        attachments = index.attachments
+    }
+
+    /// The kind of a conversation slackdump holds (a `conversations.info` object: `is_im`,
+    /// `is_mpim`, `is_private`, `is_group`), else by its id and name (`D…` a DM, `mpdm-…` a
+    /// group DM, `G…` a private channel, anything else a public channel).
+    static func slackdumpKind(_ value: JSONValue, id: String) -> ConversationKind {
+        if lenientBool(value["is_im"]) == true { return .dm }
+        if lenientBool(value["is_mpim"]) == true { return .groupDM }
+        if lenientBool(value["is_private"]) == true || lenientBool(value["is_group"]) == true { return .privateChannel }
+        if value["is_im"] != nil || value["is_channel"] != nil { return .publicChannel }
+        if id.hasPrefix("D") { return .dm }
+        if value["name"]?.stringValue?.hasPrefix("mpdm-") == true { return .groupDM }
+        return id.hasPrefix("G") ? .privateChannel : .publicChannel
     }
 
     /// The copy of a file the export holds for a message of `conversation`: the one in the
