@@ -3,7 +3,9 @@
 documents (rusq/slackdump v4: source/dump.go, internal/chunk/chunk.go, and the migrations of
 internal/chunk/backend/dbase/repository), plus expected.json: what a Slack export of it holds.
 
-    python3 Tests/Fixtures/make-slackdump-fixtures.py OUTDIR
+    python3 Tests/Fixtures/make-slackdump-fixtures.py OUTDIR [BULK]
+
+BULK (for benchmarks, default 0): that many more messages in the DM, over many days.
 
 OUTDIR/dump/       a dump: <id>.json per conversation (thread replies nested in their parent
                    under slackdump_thread_replies), a thread file <id>-<ts>.json, channels.json
@@ -78,6 +80,12 @@ history = {
     DM: [msg("1704300000.000100", A, "direct hello"), msg("1704300060.000200", B, "direct answer \u00e9\u00e8 \u2603")],
     MPIM: [msg("1704500000.000100", C, "group dm note")],
 }
+bulk = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+words = ("budget launch review deploy incident customer roadmap meeting notes draft figures release "
+         "question answer thanks tomorrow today design test metrics plan hiring").split()
+for i in range(bulk):
+    text = " ".join(words[(i * 7 + k * 13) % len(words)] for k in range(6 + i % 9)) + f" #{i}"
+    history[DM].append(msg(f"{1704700000 + i * 37}.{i % 1000000:06d}", A if i % 2 else B, text))
 threads = {GEN: {T1: [reply1, broadcast]}, PRIV: {T2: [msg("1704400100.000200", A, "thread-only reply wombat", thread_ts=T2, parent_user_id=C)]}}
 
 # What a Slack export of it holds: every message once, replies beside their parents.
@@ -151,7 +159,10 @@ for cid, ms in history.items():
         lines.append(chunk(0, id=cid, n=len(first), m=first))
         lines.append(chunk(0, id=cid, n=len(second), m=second, l=True))
     else:
-        lines.append(chunk(0, id=cid, n=len(ms), m=ms, l=True))
+        # Pages of at most 100 messages, as the API returns them.
+        for k in range(0, max(len(ms), 1), 100):
+            page = ms[k:k + 100]
+            lines.append(chunk(0, id=cid, n=len(page), m=page, l=k + 100 >= len(ms)))
     for tts, replies in threads.get(cid, {}).items():
         p = next(m for m in ms if m["ts"] == tts)
         # Reply pages repeat the parent as their first message.

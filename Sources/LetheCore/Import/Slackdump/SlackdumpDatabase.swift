@@ -90,7 +90,7 @@ final class SlackdumpDatabase: SlackdumpReader {
 
     /// A row's JSON: an object, or why it is not one.
     private enum Record {
-        case object(raw: [UInt8], value: JSONValue)
+        case object(JSONValue)
         case unusable(String)
     }
 
@@ -104,13 +104,13 @@ final class SlackdumpDatabase: SlackdumpReader {
             guard bytesRead <= limits.maxTotalBytes else { throw LetheError(.badInput, "\(lastPathComponent(path)): more than \(limits.maxTotalBytes) bytes of records (the import's total limit)") }
         }
         guard let value = try? JSONValue.parse(stmt.blob(col), limits: limits), value.objectValue != nil else { return .unusable("not a JSON object") }
-        return .object(raw: value.encoded(), value: value)
+        return .object(value)
     }
 
     /// A channel's or user's row: the object, or nil with a warning.
     private func listed(_ stmt: SQLiteStatement, what: String) throws -> (raw: [UInt8], value: JSONValue)? {
         switch try record(stmt, 1) {
-        case .object(let raw, let value): return (raw, value)
+        case .object(let value): return (value.encoded(), value)
         case .unusable(let why):
             index.warnings.append(ImportWarning(file: lastPathComponent(path), reason: "\(what): \(why), skipped"))
             return nil
@@ -158,7 +158,7 @@ final class SlackdumpDatabase: SlackdumpReader {
                 continue
             }
             switch try record(stmt, 1) {
-            case .object(_, let value): index.count([value], in: id)
+            case .object(let value): index.count([value], in: id)
             case .unusable: index.invalid[id, default: 0] += 1
             }
         }
@@ -188,7 +188,7 @@ final class SlackdumpDatabase: SlackdumpReader {
         var out: [JSONValue] = []
         while try stmt.step() {
             // What is not a message was counted when the database was indexed.
-            if case .object(_, let value) = try record(stmt, 1, charge: false) { out.append(value) }
+            if case .object(let value) = try record(stmt, 1, charge: false) { out.append(value) }
         }
         return out
     }
