@@ -91,6 +91,12 @@ struct Import: ParsableCommand {
             if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
             if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }
             printLine("  \(report.channels) conversations (\(report.channelsAdded) new), \(report.usersAdded) new users, \(grouped(report.dayFiles)) day files, \(grouped(report.bucketsWritten)) buckets written")
+            if !report.itemsRead.isEmpty {
+                var line = "  \(grouped(report.itemsRead.values.reduce(0, +))) items of \(report.itemsRead.count) files (canvases, lists, logs …): \(grouped(report.itemsAdded)) added, \(grouped(report.itemsUpdated)) updated, \(grouped(report.itemsUnchanged)) unchanged"
+                if report.itemsSkippedShredded > 0 { line += ", \(grouped(report.itemsSkippedShredded)) skipped (shredded)" }
+                if report.itemsDeferred > 0 { line += ", \(grouped(report.itemsDeferred)) written sealed" }
+                printLine(line)
+            }
             if report.filesAdded + report.filesDeduplicated + report.filesUnchanged + report.filesMissing + report.filesFetched > 0 {
                 var line = "  \(grouped(report.filesAdded)) files stored (\(formatBytes(report.fileBytes)))"
                 if report.filesFetched > 0 { line += ", \(grouped(report.filesFetched)) of them downloaded" }
