@@ -3,7 +3,8 @@
 #               init, import (twice, overlapping: the second with an import role key; then an export with attached files),
 #               stats, verify, policy check, search (inside an attached file too),
 #               retention plan and apply with a retention role key,
-#               forget, audit, export, an RSMF production, serve (one page fetched)
+#               forget, audit, export, an RSMF production, an Enterprise Grid export,
+#               a modern export's canvases and lists searched, serve (one page fetched)
 #   make test   install what is missing, build, run the whole test suite
 
 SWIFT ?= swift
@@ -99,6 +100,12 @@ demo: build
 	echo "== lethe export: the Grid layout back (teams/<workspace>/, the shared channel in both)"; \
 	"$$L" export --archive "$$G" --key-file "$(DEMO)/grid.key" --out "$(DEMO)/grid-export" >/dev/null; \
 	(cd "$(DEMO)/grid-export" && find . -name '*.json' -path '*/20*' | sort | sed 's/^/   /'); \
+	echo "== a modern export (Tests/Fixtures/slack-canvases): canvases, lists, a huddle transcript, integration logs, a file conversation"; \
+	V="$(DEMO)/canvases"; "$$L" init --archive "$$V" --key-file "$(DEMO)/canvases.key" >/dev/null; \
+	"$$L" import --archive "$$V" --key-file "$(DEMO)/canvases.key" Tests/Fixtures/slack-canvases | sed -n '1,4p'; \
+	echo "== lethe search 'persimmonpalette' (a canvas of #design), 'rambutanribbons' (a list of the workspace)"; \
+	"$$L" search --archive "$$V" --key-file "$(DEMO)/canvases.key" persimmonpalette; \
+	"$$L" search --archive "$$V" --key-file "$(DEMO)/canvases.key" rambutanribbons; \
 	echo "== slackdump's own formats (written by Tests/Fixtures/make-slackdump-fixtures.py): its SQLite database, imported as it is"; \
 	if command -v python3 >/dev/null; then \
 	  python3 Tests/Fixtures/make-slackdump-fixtures.py "$(DEMO)/slackdump" && \

@@ -54,6 +54,7 @@ struct Pages {
     func label(_ c: Conversation) -> String {
         switch c.kind {
         case .publicChannel, .privateChannel: return "#" + (c.name ?? c.id)
+        case .fileConversation, .workspace: return c.label(users: opened.users)
         case .dm, .groupDM:
             let names = c.memberIDs.map { userName($0) }
             return names.isEmpty ? c.label(users: opened.users) : names.joined(separator: ", ")
@@ -66,6 +67,8 @@ struct Pages {
         case .privateChannel: return "private channel"
         case .dm: return "DM"
         case .groupDM: return "group DM"
+        case .fileConversation: return "file conversation"
+        case .workspace: return "workspace"
         }
     }
 
@@ -93,7 +96,8 @@ struct Pages {
         var b = "<h1>Conversations</h1>"
         let total = opened.index.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.messages } }
         b += "<p class=\"meta\">\(opened.conversations.count) conversations, \(total) messages. Times are shown in your time zone.</p>"
-        let sections: [(ConversationKind, String)] = [(.publicChannel, "Channels"), (.privateChannel, "Private channels"), (.dm, "Direct messages"), (.groupDM, "Group DMs")]
+        let sections: [(ConversationKind, String)] = [(.publicChannel, "Channels"), (.privateChannel, "Private channels"), (.dm, "Direct messages"), (.groupDM, "Group DMs"),
+                                                       (.fileConversation, "File conversations"), (.workspace, "Workspace (canvases, lists, logs)")]
         for (kind, title) in sections {
             let list = opened.conversations.filter { $0.kind == kind }.map { ($0, label($0)) }.sorted { $0.1.lowercased() < $1.1.lowercased() }
             guard !list.isEmpty else { continue }
@@ -185,7 +189,7 @@ struct Pages {
             do {
                 let messages = try archive.browseSegment(of: c, bucket: bucket)?.messages ?? []
                 main += "<ol class=\"messages\">"
-                for m in messages { main += message(MessageView(m), in: c, day: dayParam(bucket)) }
+                for m in messages where m.item == nil { main += message(MessageView(m), in: c, day: dayParam(bucket)) }  // items are not shown (docs/SERVE.md)
                 main += "</ol>"
             } catch {
                 main += "<p class=\"error\">This \(scheme.rawValue)'s messages do not open (damaged): \(HTML.esc("\(error)"))</p>"
@@ -299,7 +303,7 @@ struct Pages {
         for bk in buckets where bk.bucket >= first {
             if bk.bucket > last { break }
             guard let seg = try? archive.browseSegment(of: c, bucket: bk.bucket) else { continue }
-            for m in seg.messages {
+            for m in seg.messages where m.item == nil {
                 let v = MessageView(m)
                 if v.ts == pts {
                     parentView = v

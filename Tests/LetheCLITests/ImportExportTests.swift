@@ -89,7 +89,10 @@ import ZIPFoundation
         #expect(r.messagesAdded == 8)
         #expect(r.messagesUpdated == 3)
         #expect(r.messagesUnchanged == 17)
-        #expect(try a.stats().messages == 198)
+        // stats counts data.db's per-bucket entries, items (format 9) included: the sample's canvas
+        // and its 3 integration log entries (the update's log holds the same 3).
+        #expect(r.itemsUnchanged == 3 && r.itemsAdded == 0)
+        #expect(try a.stats().messages == 198 + 4)
 
         // The edited text is what the archive now gives back.
         let out = a.root.appendingPathComponent("out")

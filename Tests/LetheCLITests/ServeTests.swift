@@ -284,10 +284,11 @@ struct ServeTests {
         #expect(shredded.contains("shredded on 2026-11-27 under public-2y"), "\(shredded)")
         try await page("/c/C05GENRL001?date=2023-01-03")
         #expect(try await env.browser.string("return document.querySelector('p.note, p.shredded')?.textContent || ''").contains("shredded on 2026-11-27"))
-        // #proj-apollo was emptied: its name went with its key, but the list says it was there.
+        // #proj-apollo was emptied: its name went with its key, but the list says it was there. So was
+        // the workspace conversation (format 9): its one item, an integration log entry of 2024-01-15.
         try await page("/")
         let emptied = try await env.browser.string("const p = document.getElementById('emptied'); return p ? p.textContent : ''")
-        #expect(emptied.contains("1 conversation shredded on 2026-11-27"), "\(emptied)")
+        #expect(emptied.contains("2 conversations shredded on 2026-11-27"), "\(emptied)")
         #expect(try await env.browser.run("return document.querySelectorAll('tr.conv[data-id=\"C05AP0LL003\"]').length") as? Int == 0)
         try await page("/retention")
         let plan = try await env.browser.string("return document.getElementById('plan').textContent")

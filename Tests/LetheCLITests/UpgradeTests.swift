@@ -4,7 +4,7 @@ import Testing
 @testable import LetheCore
 
 /// Upgrades on real archives of the older formats (Tests/Fixtures/archive-v1, -v2, -v3
-/// -v5, -v6 and -v7, made by the lethe of that format): each up to the current format.
+/// -v5, -v6, -v7 and -v8, made by the lethe of that format): each up to the current format.
 @Suite(.serialized) struct UpgradeTests {
     static let fixture = Repository.fixture("archive-v1")
     static let keyFile = Repository.fixture("archive-v1.key")
@@ -209,6 +209,32 @@ import Testing
         #expect(try Harness.run(["verify"] + k, env: a.env).status == 0)
     }
 
+    /// Format 8 → 9 only raises the version: the archive reads as before, and then takes a
+    /// modern export's canvases, lists and file conversations (items, docs/FORMAT.md §4c).
+    @Test func formatEightArchiveIsUpgradedAtFirstOpen() throws {
+        let a = try Self.copyFixture("upgrade-v8", version: 8)
+        #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "8")
+        let k = ["--key-file", a.keyFile.path]
+        let fresh = try Harness.makeArchive("upgrade-fresh-v8")
+        try fresh.importFixture("slack-sample")
+        #expect(try Harness.run(["retention", "apply", "--policy", Self.policy, "--now", "2026-11-27T00:00:00Z"], env: fresh.env).status == 0)
+        try fresh.importFixture("slack-sample-update")
+        try fresh.importFixture("slack-files")
+        try fresh.importFixture("slack-grid")
+        let freshOut = Harness.tempDir("upgrade-fresh-v8-out").appendingPathComponent("out")
+        try fresh.run(["export", "--out", freshOut.path]).expectSuccess("fresh export")
+        try Self.expectUpgradedAndWhole(a, expected: try ExportTree(freshOut), "upgraded from 8")
+        #expect(try Harness.run(["stats", "--json"] + k, env: a.env).expectSuccess("stats").decode(ArchiveStats.self).files == 8)
+        let hits = try Harness.run(["search", "quasar in:acme-sales/#general", "--json"] + k, env: a.env).expectSuccess("search")
+        #expect(try hits.decodeLines(SearchHit.self).count == 1, "the format-8 Grid import reads as it did")
+
+        let r = try Harness.run(["import", "--json"] + k + [Repository.fixture("slack-canvases").path], env: a.env).expectSuccess("a modern export into the upgraded archive")
+        #expect(try r.decode(ImportReport.self).itemsAdded == 9)
+        let canvas = try Harness.run(["search", "persimmonpalette", "--json"] + k, env: a.env).expectSuccess("search")
+        #expect(try canvas.decodeLines(SearchHit.self).map(\.channelID) == ["C0CANVDES2"])
+        #expect(try Harness.run(["verify"] + k, env: a.env).status == 0)
+    }
+
     @Test func upgradeKilledAtRandomMomentsIsAllOrNothing() throws {
         let expected = try Self.freshExport()
         var rng = SplitMix64(seed: 0x1e7e_0002)
@@ -225,7 +251,7 @@ import Testing
             rounds += 1
             if killed { landed += 1 }
             let version = try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version")
-            #expect(["1", "2", "3", "4", "5", "6", "7", "8"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
+            #expect(["1", "2", "3", "4", "5", "6", "7", "8", "9"].contains(version ?? "") && Int(version ?? "") ?? 0 >= from,
                     "round \(round): keys.db is in one format or a later one (\(version ?? "nil"))")
             if version == String(from) && !FileManager.default.fileExists(atPath: journal.path) {
                 // (With a hot journal, keys.db is mid-transaction until the next open rolls it back.)

@@ -95,6 +95,8 @@ public struct SearchHit: Decodable, Sendable, Equatable {
     public var user: String?
     public var text: String
     public var threadTs: String?
+    /// An item's file (format 9); nil for a message.
+    public var item: String?
 }
 
 /// `lethe retention apply --json`: the plan it executed and what the shred did (the CLI's

@@ -74,7 +74,7 @@ extension Archive {
     func messageDigest(cno: Int64, _ m: Segment.Message) -> [UInt8] {
         var w = ByteWriter(capacity: 80)
         w.i64(cno)
-        w.string(Importer.identity(m.ts))
+        w.string(Importer.identity(m))
         w.data(KDF.digest(m.json))
         return Array(KDF.keyedHash(key: digestKey, context: "message", w.bytes).prefix(16))
     }
@@ -216,7 +216,7 @@ extension Archive {
                 var merged: [String: Segment.Message] = [:]
                 do {
                     if let base = try segment(ref) {
-                        merged = Dictionary(base.messages.map { (Importer.identity($0.ts), $0) }, uniquingKeysWith: { first, _ in first })
+                        merged = Dictionary(base.messages.map { (Importer.identity($0), $0) }, uniquingKeysWith: { first, _ in first })
                     }
                 } catch let e as LetheError where e.kind == .integrity {
                     noteDamage(channel: slackID(cno: ref.cno), bucket: ref.bucket, e)
@@ -235,16 +235,16 @@ extension Archive {
                         continue
                     }
                     var byTS: [String: Segment.Message] = [:]
-                    for m in incoming.messages { byTS[Importer.identity(m.ts)] = m }
+                    for m in incoming.messages { byTS[Importer.identity(m)] = m }
                     let counts = Importer.merge(into: &merged, incoming: byTS)
-                    report.messagesAdded += counts.added
-                    report.messagesUpdated += counts.updated
-                    report.messagesUnchanged += counts.unchanged
+                    report.messagesAdded += counts.added + counts.itemsAdded  // the compaction counts entries
+                    report.messagesUpdated += counts.updated + counts.itemsUpdated
+                    report.messagesUnchanged += counts.unchanged + counts.itemsUnchanged
                     changed += counts.changed
                     report.deltaSegments += 1
                 }
                 if !changed.isEmpty {
-                    try write(Segment(messages: merged.values.sorted { $0.ts < $1.ts }), at: ref)
+                    try write(Segment(messages: Importer.ordered(merged.values)), at: ref)
                     report.buckets += 1
                     var set = terms[FilterRef(cno: ref.cno, epoch: ref.epoch), default: []]
                     for m in changed { IndexTerms.add(MessageFields(m), to: &set) }

@@ -122,7 +122,7 @@ extension Archive {
                 }
                 guard let old = try segment(b.ref) else { continue }
                 let gone = Set(b.forgotten.map(Importer.identity))
-                let keep = Segment(messages: old.messages.filter { !gone.contains(Importer.identity($0.ts)) })
+                let keep = Segment(messages: old.messages.filter { $0.item != nil || !gone.contains(Importer.identity($0.ts)) })
                 try data.putSegment(.init(ref: b.ref, messages: Int64(keep.messages.count), body: sealSegment(keep, at: b.ref, key: key)))
                 try refreshDigests(b.ref, keep)
                 try rekeyAttachments(b.ref, keeping: keep, newKey: key)

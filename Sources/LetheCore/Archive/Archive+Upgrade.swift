@@ -20,7 +20,15 @@ extension Archive {
         if formatVersion == 5 { try upgradeToFormatSix() }
         if formatVersion == 6 { try upgradeToFormatSeven() }
         if formatVersion == 7 { try upgradeToFormatEight() }
+        if formatVersion == 8 { try upgradeToFormatNine() }
     }
+
+    /// Format 8 → 9: items (canvases, lists, huddle transcripts, file conversations' listings,
+    /// integration log entries) stored in segments beside messages, an entry's flags byte taking
+    /// bit 1 (docs/FORMAT.md §4c), and two conversation kinds (`file_conversation`, `workspace`).
+    /// Nothing stored changes: every format-8 segment is a valid format-9 one. The number rises
+    /// so that a format-8 lethe, which would call an item's flags byte tampered, refuses the archive.
+    private func upgradeToFormatNine() throws { try raiseVersion(to: 9) }
 
     /// Format 7 → 8: Enterprise Grid workspaces. Channel and user records, and the facts of a
     /// retention view, may be version 2 (their workspaces appended); nothing stored changes, as

@@ -13,6 +13,8 @@ public struct VerifyReport: Encodable, Sendable {
     public var channels = 0
     public var buckets = 0
     public var messages = 0
+    /// Items (canvases, lists, log entries …; format 9) that authenticate, counted apart from messages.
+    public var items = 0
     public var users = 0
     /// Bucket keys with no ciphertext (left by an interrupted import; harmless).
     public var unusedBucketKeys = 0
@@ -24,7 +26,7 @@ public struct VerifyReport: Encodable, Sendable {
     public var failures: [Failure] = []
     public var seconds = 0.0
 
-    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, users, unusedBucketKeys, pendingPurge, files, fileBytes, failures, seconds }
+    enum CodingKeys: String, CodingKey { case ok, channels, buckets, messages, items, users, unusedBucketKeys, pendingPurge, files, fileBytes, failures, seconds }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -32,6 +34,7 @@ public struct VerifyReport: Encodable, Sendable {
         try c.encode(channels, forKey: .channels)
         try c.encode(buckets, forKey: .buckets)
         try c.encode(messages, forKey: .messages)
+        try c.encode(items, forKey: .items)
         try c.encode(users, forKey: .users)
         try c.encode(unusedBucketKeys, forKey: .unusedBucketKeys)
         try c.encode(pendingPurge, forKey: .pendingPurge)
@@ -52,6 +55,7 @@ extension VerifyReport: Decodable {
         channels = try c.decode(Int.self, forKey: .channels)
         buckets = try c.decode(Int.self, forKey: .buckets)
         messages = try c.decode(Int.self, forKey: .messages)
+        items = try c.decodeIfPresent(Int.self, forKey: .items) ?? 0
         users = try c.decode(Int.self, forKey: .users)
         unusedBucketKeys = try c.decode(Int.self, forKey: .unusedBucketKeys)
         pendingPurge = try c.decode(Int.self, forKey: .pendingPurge)
@@ -141,7 +145,9 @@ public final class Verifier {
                     for m in segment.messages where archive.scheme.bucket(containing: m.ts.seconds) != row.bucket {
                         throw LetheError(.integrity, "channel \(name), bucket \(archive.scheme.label(of: row.bucket)): message \(m.ts) belongs to another bucket")
                     }
-                    report.messages += segment.messages.count
+                    let items = segment.messages.count(where: { $0.item != nil })
+                    report.messages += segment.messages.count - items
+                    report.items += items
                 } catch {
                     fail(name, row.bucket, error)
                     failed.insert(row.ref)

@@ -108,6 +108,8 @@ public enum ForgetJob {
                 var kept = 0
                 var gone: [SlackTimestamp] = []
                 for m in segment.messages {
+                    // Items (canvases, logs …) are not messages: forget leaves them (docs/ERASURE.md).
+                    guard m.item == nil else { kept += 1; continue }
                     let f = MessageFields(m)
                     guard matches(f, in: c, scope: scope, users: users, matcher: matcher) else { kept += 1; continue }
                     for hold in policy?.holds ?? [] where covers(hold, f, in: c) { held[hold.name, default: 0] += 1 }

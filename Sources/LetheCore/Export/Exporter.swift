@@ -7,6 +7,9 @@ public struct ExportReport: Codable, Sendable {
     public var users = 0
     public var messages = 0
     public var dayFiles = 0
+    /// Items (canvases, lists, log entries …; format 9) and the files they were written to.
+    public var items = 0
+    public var itemFiles = 0
     /// Attached files written (format 7), and their bytes.
     public var files = 0
     public var fileBytes: Int64 = 0
@@ -78,7 +81,7 @@ public final class Exporter {
             if !place.isEmpty { try fm.createDirectory(at: dir, withIntermediateDirectories: true) }
             var byKind: [ConversationKind: [[UInt8]]] = [:]
             for c in channels where Exporter.places(c.workspaces).contains(place) { byKind[c.kind, default: []].append(c.rawJSON) }
-            for kind in ConversationKind.allCases {
+            for kind in ConversationKind.listed {
                 try Exporter.writeArray(byKind[kind] ?? [], to: dir.appendingPathComponent(kind.metadataFile))
             }
             // The Grid root's directory is org_users.json (every user), a workspace's its users.json.
@@ -94,6 +97,8 @@ public final class Exporter {
         var segmentsDone = 0
         // Under Grid, teams/ at the root is the workspaces' folder: a root conversation of that name goes elsewhere.
         var taken: [String: Set<String>] = workspaces.isEmpty ? [:] : ["": ["teams"]]
+        // Items of the workspace files (canvases.json, teams/<workspace>/lists.json …), from every conversation.
+        var workspaceItems: [String: [Segment.Message]] = [:]
         for conversation in channels {
             guard let cno = conversation.cno else { continue }
             let places = Exporter.places(conversation.workspaces)
@@ -108,6 +113,7 @@ public final class Exporter {
             let folder = out.appendingPathComponent(name, isDirectory: true)
             var written = Set<Int32>()
             var open: [Int32: [Segment.Message]] = [:]
+            var folderItems: [String: [Segment.Message]] = [:]
             var madeFolder = false
             func flush(_ day: Int32) throws {
                 guard let msgs = open.removeValue(forKey: day) else { return }
@@ -130,8 +136,19 @@ public final class Exporter {
                     archive.noteDamage(channel: conversation.id, bucket: ref.bucket, e)  // exported around, named at the end
                     return
                 }
-                for m in segment.messages { open[m.fileDay, default: []].append(m) }
-                report.messages += segment.messages.count
+                for m in segment.messages {
+                    if let item = m.item {
+                        if ExportItems.folderFiles.contains(item.file) {
+                            folderItems[item.file, default: []].append(m)
+                        } else {
+                            workspaceItems[item.file, default: []].append(m)
+                        }
+                        report.items += 1
+                    } else {
+                        open[m.fileDay, default: []].append(m)
+                        report.messages += 1
+                    }
+                }
                 try writeAttachments(ref, channel: conversation.id, folder: name, into: out, report: &report)
                 // Slack cuts day files in US Pacific time: a day file never reaches
                 // more than a day before the UTC bucket that holds its messages.
@@ -141,6 +158,14 @@ public final class Exporter {
                 progress?.advanced(done: segmentsDone, messages: report.messages)
             }
             for day in open.keys.sorted() { try flush(day) }
+            for (file, entries) in folderItems.sorted(by: { $0.key < $1.key }) {
+                if !madeFolder {
+                    try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+                    madeFolder = true
+                }
+                try Exporter.writeItems(entries, to: folder.appendingPathComponent(file))
+                report.itemFiles += 1
+            }
             // A channel shared between workspaces: the same folder in each of the others.
             if madeFolder {
                 for other in places.dropFirst() {
@@ -149,6 +174,39 @@ public final class Exporter {
                 }
             }
         }
+        for (file, entries) in workspaceItems.sorted(by: { $0.key < $1.key }) {
+            guard Exporter.isWorkspaceItemFile(file) else {
+                report.warnings.append("\(entries.count) item(s) of a file named \"\(file)\": not a file Lethe writes, left out")
+                continue
+            }
+            let url = out.appendingPathComponent(file)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Exporter.writeItems(entries, to: url)
+            report.itemFiles += 1
+        }
+    }
+
+    /// `canvases.json` and the other workspace files, at the root or in `teams/<workspace>/`:
+    /// the only paths items are written to (a record names its file; it is checked again here).
+    static func isWorkspaceItemFile(_ file: String) -> Bool {
+        let parts = file.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard let last = parts.last, ExportItems.workspaceFiles.contains(last) else { return false }
+        return parts.count == 1 || (parts.count == 3 && parts[0] == "teams" && FolderName.problem(parts[1]) == nil)
+    }
+
+    /// An item file as it was: its elements in their order, as an array, or the one object it was.
+    static func writeItems(_ entries: [Segment.Message], to url: URL) throws {
+        let sorted = entries.sorted {
+            let (a, b) = ($0.item?.index ?? 0, $1.item?.index ?? 0)
+            return a != b ? a < b : $0.ts != $1.ts ? $0.ts < $1.ts : ($0.item?.key ?? "") < ($1.item?.key ?? "")
+        }
+        if sorted.count == 1, sorted[0].item?.lone == true {
+            guard FileManager.default.createFile(atPath: url.path, contents: Data(sorted[0].json + [10]), attributes: [.posixPermissions: 0o600]) else {
+                throw LetheError(.failure, "cannot write \(url.path)")
+            }
+            return
+        }
+        try writeArray(sorted.map(\.json), to: url)
     }
 
     /// Where a conversation or user is written: the root (`""`), or `teams/<workspace>/` for each

@@ -201,7 +201,7 @@ public final class Production {
                 let fields = segment.messages.map(MessageFields.init)
                 guard selection.holdCovers(fields) else { continue }
                 report.buckets += 1
-                for (m, f) in zip(segment.messages, fields) where selection.wants(f, in: c, users: users) {
+                for (m, f) in zip(segment.messages, fields) where m.item == nil && selection.wants(f, in: c, users: users) {  // items are not messages: not produced
                     count.messages += 1
                     days.insert(m.ts.seconds >= 0 ? m.ts.seconds / 86_400 : (m.ts.seconds - 86_399) / 86_400)
                     try sink.add(m, fields: f) {

@@ -66,7 +66,7 @@ final class SlackSubsetSink: ProductionSink {
     }
 
     func finish() throws {
-        for kind in ConversationKind.allCases {
+        for kind in ConversationKind.listed {
             let of = produced.filter { $0.kind == kind }
             guard !of.isEmpty else { continue }
             try emit(kind.metadataFile, of.map(\.rawJSON), conversation: nil, begin: "", end: "")

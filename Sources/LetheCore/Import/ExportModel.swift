@@ -11,16 +11,52 @@ public enum ConversationKind: String, Codable, Sendable, CaseIterable {
     case privateChannel = "private"
     case dm = "dm"
     case groupDM = "group_dm"
+    /// A file's conversation (format 9): the messages of an `FC_<file id>_<title>/` folder,
+    /// whose listing is `file_conversations.json`.
+    case fileConversation = "file_conversation"
+    /// The workspace-level conversation (format 9): the items of the export's workspace files
+    /// (canvases, lists, huddle transcripts, integration log entries …) that name no conversation.
+    case workspace = "workspace"
 
-    /// The Slack metadata file that lists conversations of this kind.
+    /// The kinds a metadata file lists (`metadataFile`), in the order they are read and written.
+    public static let listed: [ConversationKind] = [.publicChannel, .privateChannel, .dm, .groupDM]
+
+    /// The Slack metadata file that lists conversations of this kind (the two format-9 kinds are
+    /// listed by none: a file conversation is named by its folder, the workspace one by Lethe).
     public var metadataFile: String {
         switch self {
         case .publicChannel: return "channels.json"
         case .privateChannel: return "groups.json"
         case .dm: return "dms.json"
         case .groupDM: return "mpims.json"
+        case .fileConversation: return "file_conversations.json"
+        case .workspace: return "(none)"
         }
     }
+}
+
+/// The workspace-level conversation every import puts the items no conversation claims in
+/// (docs/FORMAT.md §4c): one per archive, matched by policies as `kind: workspace` or `id: LWORKSPACE`.
+public enum WorkspaceConversation {
+    public static let id = "LWORKSPACE"
+    public static let name = "workspace"
+
+    static func make() -> Conversation {
+        let raw = JSONValue.object([("id", .string(id)), ("name", .string(name)), ("lethe_workspace", .bool(true))]).encoded()
+        return Conversation(kind: .workspace, id: id, name: name, folder: id, isArchived: false, rawJSON: raw)
+    }
+}
+
+/// One item of a file that is not a day file (canvases.json, lists.json, …), placed in the
+/// conversation it belongs to and stored there like a message (format 9).
+public struct RawItem: Sendable, Equatable {
+    /// The conversation it is stored with.
+    public var conversationID: String
+    /// Its date (the bucket it goes in): its `created`, `date`, … (docs/FORMAT.md §4c); 0 when it has none.
+    public var ts: SlackTimestamp
+    public var item: Segment.Item
+    /// The element exactly as the file held it (compacted JSON bytes).
+    public var json: [UInt8]
 }
 
 /// One conversation (a channel, private channel, DM or group DM): what its export
@@ -91,6 +127,8 @@ public struct Conversation: Sendable, Hashable {
         switch kind {
         case .publicChannel, .privateChannel: return "#" + (name ?? id)
         case .groupDM: return name ?? id
+        case .fileConversation: return "file:" + (name ?? id)
+        case .workspace: return "(workspace)"
         case .dm:
             let names = memberIDs.compactMap { users.user(id: $0) }.map { "@" + ($0.name ?? $0.id) }
             return names.isEmpty ? "DM \(id)" : names.joined(separator: ", ")

@@ -60,6 +60,16 @@ public struct ImportReport: Codable, Sendable {
     /// delta segments that the next full-key command folds in (then counted as added or updated).
     public var roleKey: Int64?
     public var messagesDeferred = 0
+    /// Items of the export's other files (canvases.json, lists.json, huddle_transcripts.json,
+    /// file_conversations.json, integration_logs.json, canvas_in_the_conversation.json; format 9):
+    /// how many each file held, and what the merge did with them (docs/EXPORT.md).
+    public var itemsRead: [String: Int] = [:]
+    public var itemsAdded = 0
+    public var itemsUpdated = 0
+    public var itemsUnchanged = 0
+    public var itemsSkippedShredded = 0
+    /// Items a role-key import wrote in delta segments (as `messages_deferred`).
+    public var itemsDeferred = 0
     /// Conversation and user records written sealed for the full key to fold in.
     public var recordsDeferred = 0
     /// Its audit entry.
@@ -139,6 +149,7 @@ public final class Importer {
                     throw LetheError(.badInput, "\(export.unread.count) file(s) of the export are not imported, e.g. \(first)", hint: "drop --strict to import the rest and list them in files_unread")
                 }
                 report.filesUnread += export.unread
+                for (file, n) in export.itemCounts { report.itemsRead[file, default: 0] += n }
                 claimedAttachments = []
                 try importOne(export, name: name)
                 reportUnclaimedAttachments(export)
@@ -265,6 +276,18 @@ public final class Importer {
 
         var pending: [Int64: [String: Segment.Message]] = [:]
         var pendingBytes = 0
+        // Its items (canvases, lists, log entries …) go in the buckets of their dates, as messages do.
+        for raw in export.items[conversation.id] ?? [] {
+            let bucket = archive.scheme.bucket(containing: raw.ts.seconds)
+            if shredded.buckets.contains(bucket) {
+                report.itemsSkippedShredded += 1
+                continue
+            }
+            let day = Int32(truncatingIfNeeded: CivilDate(unixSeconds: raw.ts.seconds).dayNumber)
+            let item = Segment.Message(ts: raw.ts, fileDay: day, editedTS: nil, json: raw.json, item: raw.item)
+            pending[bucket, default: [:]][Importer.identity(item)] = item
+            pendingBytes += raw.json.count + 64
+        }
         for day in days {
             report.dayFiles += 1
             guard let (messages, skipped) = try reader.nextFile() else { break }
@@ -338,7 +361,7 @@ public final class Importer {
             if let segment = try archive.segment(ref) {
                 // An archive written before ts identities were normalised may hold one instant
                 // under several spellings: the first (in ts order) is kept when the bucket is rewritten.
-                merged = Dictionary(segment.messages.map { (Importer.identity($0.ts), $0) }, uniquingKeysWith: { first, _ in first })
+                merged = Dictionary(segment.messages.map { (Importer.identity($0), $0) }, uniquingKeysWith: { first, _ in first })
             }
         } catch let e as LetheError where e.kind == .integrity {
             // Merging would overwrite the damaged copy, which a data.db backup may still restore.
@@ -354,9 +377,12 @@ public final class Importer {
         report.messagesAdded += counts.added
         report.messagesUpdated += counts.updated
         report.messagesUnchanged += counts.unchanged
+        report.itemsAdded += counts.itemsAdded
+        report.itemsUpdated += counts.itemsUpdated
+        report.itemsUnchanged += counts.itemsUnchanged
         changed = counts.changed
         guard !changed.isEmpty else { return [] }
-        let segment = Segment(messages: merged.values.sorted { $0.ts < $1.ts })
+        let segment = Segment(messages: Importer.ordered(merged.values))
         bytesSinceCommit += try archive.write(segment, at: ref)
         report.bucketsWritten += 1
         return changed
@@ -369,18 +395,27 @@ public final class Importer {
     private func writeDelta(_ ref: BucketRef, incoming: [String: Segment.Message]) throws -> [Segment.Message] {
         var fresh: [Segment.Message] = []
         for m in incoming.values {
-            if try archive.hasMessage(ref, m) { report.messagesUnchanged += 1 } else { fresh.append(m) }
+            if try archive.hasMessage(ref, m) {
+                if m.item == nil { report.messagesUnchanged += 1 } else { report.itemsUnchanged += 1 }
+            } else {
+                fresh.append(m)
+            }
         }
         guard !fresh.isEmpty else { return [] }
-        bytesSinceCommit += try archive.writeDelta(Segment(messages: fresh.sorted { $0.ts < $1.ts }), at: ref)
-        report.messagesDeferred += fresh.count
+        bytesSinceCommit += try archive.writeDelta(Segment(messages: Importer.ordered(fresh)), at: ref)
+        let items = fresh.count(where: { $0.item != nil })
+        report.messagesDeferred += fresh.count - items
+        report.itemsDeferred += items
         report.bucketsWritten += 1
         return []
     }
 
     /// What one merge did.
     struct MergeCounts {
+        /// Messages.
         var added = 0, updated = 0, unchanged = 0
+        /// Items (canvases, lists, log entries …), counted apart.
+        var itemsAdded = 0, itemsUpdated = 0, itemsUnchanged = 0
         var changed: [Segment.Message] = []
     }
 
@@ -392,24 +427,25 @@ public final class Importer {
         for (ts, incomingMessage) in incoming {
             if let old = merged[ts] {
                 var new = incomingMessage
-                var same = old.json == new.json
-                if !same && old.ts.string != new.ts.string {
+                var same = old.json == new.json && old.item == new.item
+                if !same && new.item == nil && old.ts.string != new.ts.string {
                     // The same instant spelled otherwise ("….5" and "….500000"): compared, and
                     // kept, with the spelling the archive saw first.
                     let (respelled, value) = Importer.respelled(new, as: old.ts)
                     new = respelled
                     same = value != nil && (try? JSONValue.parse(old.json)) == value
                 }
+                let isItem = new.item != nil
                 if same || Importer.isOlderVersion(new, than: old) {
-                    counts.unchanged += 1
+                    if isItem { counts.itemsUnchanged += 1 } else { counts.unchanged += 1 }
                 } else {
                     merged[ts] = new
-                    counts.updated += 1
+                    if isItem { counts.itemsUpdated += 1 } else { counts.updated += 1 }
                     counts.changed.append(new)
                 }
             } else {
                 merged[ts] = incomingMessage
-                counts.added += 1
+                if incomingMessage.item != nil { counts.itemsAdded += 1 } else { counts.added += 1 }
                 counts.changed.append(incomingMessage)
             }
         }
@@ -423,6 +459,18 @@ public final class Importer {
         var fraction = ts.string.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? ""
         while fraction.last == "0" { fraction = fraction.dropLast() }
         return fraction.isEmpty ? String(ts.seconds) : "\(ts.seconds).\(fraction)"
+    }
+
+    /// A bucket's entries in segment order: by ts, then identity (items of one second, in a fixed order).
+    static func ordered(_ entries: some Sequence<Segment.Message>) -> [Segment.Message] {
+        entries.sorted { $0.ts != $1.ts ? $0.ts < $1.ts : identity($0) < identity($1) }
+    }
+
+    /// The identity of a stored entry within its bucket: a message's is its `ts` (`identity(_:)` of
+    /// it), an item's its file and key, so a canvas and a message of the same second are two.
+    static func identity(_ m: Segment.Message) -> String {
+        guard let item = m.item else { return identity(m.ts) }
+        return "\u{1}" + item.file + "\u{1}" + item.key
     }
 
     /// `message` with its top-level `ts` written as `ts`, and its parsed value (nil when it does not parse as an object).

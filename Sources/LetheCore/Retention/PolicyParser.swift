@@ -139,7 +139,7 @@ struct PolicyParser {
             match.kinds = try list(e.value, what: "kinds", allowEmpty: false).map { item in
                 let text = try scalarString(item, what: "a kind")
                 guard let kind = ConversationKind(rawValue: text) else {
-                    throw fail(item, "unknown kind \"\(text)\"", hint: "kinds are public, private, dm, group_dm")
+                    throw fail(item, "unknown kind \"\(text)\"", hint: "kinds are public, private, dm, group_dm, file_conversation, workspace")
                 }
                 return kind
             }

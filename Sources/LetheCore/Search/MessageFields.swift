@@ -23,6 +23,8 @@ public struct MessageFields: Sendable, Equatable {
     /// The text of the text-like files it shares (format 7), as the archive stores it: matched
     /// and indexed like the message's text, never shown as the message's text.
     public var attachedText = ""
+    /// For an item (format 9), the file it came from (`canvases.json`, …); nil for a message.
+    public var itemFile: String?
 
     public init(
         ts: SlackTimestamp, user: String?, text: String, threadTS: String? = nil, replyCount: Int = 0,

@@ -26,6 +26,8 @@ public struct SearchHit: Sendable {
         /// Slack markup rendered readably (mentions, channel links, URLs, entities).
         public var text: String
         public var threadTS: String?
+        /// For an item (a canvas, a list …; format 9), the file it came from.
+        public var item: String? = nil
     }
 
     public var channelID: String
@@ -234,7 +236,7 @@ public final class SearchEngine {
 
     private func line(_ f: MessageFields) -> SearchHit.Line {
         let name = f.user.flatMap { users.user(id: $0) }.map { $0.displayName ?? $0.name ?? $0.id } ?? f.user
-        return SearchHit.Line(ts: f.ts, userID: f.user, user: name, text: render(f.text), threadTS: f.threadTS)
+        return SearchHit.Line(ts: f.ts, userID: f.user, user: name, text: render(f.text), threadTS: f.threadTS, item: f.itemFile)
     }
 
     private func render(_ text: String) -> String {

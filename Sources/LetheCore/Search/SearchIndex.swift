@@ -58,12 +58,52 @@ struct IndexFilter {
 extension MessageFields {
     /// The fields search uses, read from a stored message.
     init(_ m: Segment.Message) {
+        if m.item != nil {
+            self = MessageFields.ofItem(m)
+            return
+        }
         let e = MessageExtract.extract(m.json)
         var text = e.text
         if !e.extra.isEmpty { text += "\n" + e.extra.joined(separator: "\n") }
         self.init(ts: m.ts, user: e.author, text: text, threadTS: e.threadTS, replyCount: e.replyCount,
                   hasFiles: e.hasFiles, hasReactions: e.hasReactions, subtype: e.subtype)
         fileIDs = e.fileIDs
+    }
+}
+
+extension MessageFields {
+    /// Keys whose strings are not text a person wrote or reads: ids, links, types, tokens.
+    static let itemSkippedKeys: Set<String> = ["id", "mimetype", "filetype", "mode", "pretty_type", "external_type", "permalink",
+                                                "permalink_public", "url_private", "url_private_download", "editor", "team", "user_team",
+                                                "date", "created", "timestamp", "updated", "ts", "user", "type",
+                                                "channel", "channels", "groups", "ims", "linked_channel_id"]
+
+    /// An item's fields (format 9): its author (`user`, else `user_id`) and, as its text, every
+    /// string of its JSON one per line except ids, links and types (`itemSkippedKeys`, keys ending
+    /// in `_id`, `url…`, `thumb…`): the title and content of a canvas, the rows of a list, the
+    /// lines of a transcript, whatever their shape.
+    static func ofItem(_ m: Segment.Message) -> MessageFields {
+        var lines: [String] = []
+        var user: String?
+        func walk(_ v: JSONValue, key: String?, depth: Int) {
+            guard depth < 64, lines.count < 10_000 else { return }
+            switch v {
+            case .string(let s):
+                if let key, MessageFields.itemSkippedKeys.contains(key) || key.hasSuffix("_id") || key.hasPrefix("url") || key.hasPrefix("thumb") { return }
+                if !s.isEmpty { lines.append(s) }
+            case .array(let a): for e in a { walk(e, key: key, depth: depth + 1) }
+            case .object(let members): for (k, e) in members { walk(e, key: k, depth: depth + 1) }
+            default: break
+            }
+        }
+        let value = try? JSONValue.parse(m.json)
+        if let value {
+            walk(value, key: nil, depth: 0)
+            user = value["user"]?.stringValue ?? value["user_id"]?.stringValue
+        }
+        var f = MessageFields(ts: m.ts, user: user, text: lines.joined(separator: "\n"))
+        f.itemFile = m.item?.file
+        return f
     }
 }
 

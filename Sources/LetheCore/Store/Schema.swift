@@ -6,7 +6,7 @@
 /// `data.db` (the bulk) holds only ciphertext and the counts listed in
 /// docs/SECURITY.md; it can be backed up freely. It uses WAL.
 enum Schema {
-    static let formatVersion: Int64 = 8
+    static let formatVersion: Int64 = 9
     /// The oldest format this binary opens (and upgrades, see `Archive.upgrade`).
     static let oldestFormatVersion: Int64 = 1
     static let keystoreFile = "keys.db"

@@ -9,7 +9,9 @@ struct Import: ParsableCommand {
         discussion: """
             Re-importing an overlapping or later export adds what is new, updates what was edited, duplicates nothing, and never brings back a bucket retention shredded (those messages are counted as skipped_shredded).
 
-            Every file of an export is imported or listed as not imported, with why (files_unread in --json: canvases, lists, integration logs … are not archived yet); --strict fails on any. An export without channels.json is imported with its folders taken as public channels (a note names each).
+            Every file of an export is imported or listed as not imported, with why (files_unread in --json: a workspace.json, search results, avatars …); --strict fails on any. An export without channels.json is imported with its folders taken as public channels (a note names each).
+
+            Canvases, lists, huddle transcripts, file conversations (FC_… folders) and integration logs are archived as items of the conversation they name (else of the workspace conversation, kind workspace): sealed in its buckets, searchable, shredded by retention with it, exported back to their files.
 
             Malformed records (a message without ts, a field of the wrong type) are skipped with a warning naming the file, and counted; --strict fails instead. A file that is not JSON, nests too deep, or breaks a size limit fails the import. Zip entries that would escape the export (.., absolute paths, symlinks) and duplicate entries are skipped with a warning.
 
@@ -93,6 +95,12 @@ struct Import: ParsableCommand {
             if report.messagesSkippedInvalid > 0 { printLine("  \(grouped(report.messagesSkippedInvalid)) skipped: malformed (see warnings)") }
             if report.messagesSkippedDuplicate > 0 { printLine("  \(grouped(report.messagesSkippedDuplicate)) duplicates merged") }
             printLine("  \(report.channels) conversations (\(report.channelsAdded) new), \(report.usersAdded) new users, \(grouped(report.dayFiles)) day files, \(grouped(report.bucketsWritten)) buckets written")
+            if !report.itemsRead.isEmpty {
+                var line = "  \(grouped(report.itemsRead.values.reduce(0, +))) items of \(report.itemsRead.count) files (canvases, lists, logs …): \(grouped(report.itemsAdded)) added, \(grouped(report.itemsUpdated)) updated, \(grouped(report.itemsUnchanged)) unchanged"
+                if report.itemsSkippedShredded > 0 { line += ", \(grouped(report.itemsSkippedShredded)) skipped (shredded)" }
+                if report.itemsDeferred > 0 { line += ", \(grouped(report.itemsDeferred)) written sealed" }
+                printLine(line)
+            }
             if report.filesAdded + report.filesDeduplicated + report.filesUnchanged + report.filesMissing + report.filesFetched > 0 {
                 var line = "  \(grouped(report.filesAdded)) files stored (\(formatBytes(report.fileBytes)))"
                 if report.filesFetched > 0 { line += ", \(grouped(report.filesFetched)) of them downloaded" }

@@ -41,6 +41,8 @@ struct Search: ParsableCommand {
         var user: String?
         var text: String
         var threadTs: String?
+        /// An item's file (canvases.json, …), absent for a message.
+        var item: String?
         var context: [ContextLine]?
     }
 
@@ -75,7 +77,7 @@ struct Search: ParsableCommand {
                     let ctx = context > 0 ? (h.before + h.after).map { ContextLine(ts: $0.ts.string, userID: $0.userID, user: $0.user, text: $0.text) } : nil
                     let line = JSONLine(channelID: h.channelID, channel: h.channel, kind: h.kind.rawValue, ts: m.ts.string,
                                         date: iso.string(from: Date(timeIntervalSince1970: TimeInterval(m.ts.seconds))),
-                                        userID: m.userID, user: m.user, text: m.text, threadTs: m.threadTS, context: ctx)
+                                        userID: m.userID, user: m.user, text: m.text, threadTs: m.threadTS, item: m.item, context: ctx)
                     out.append(try encoder.encode(line))
                     out.append(10)
                 }
@@ -89,7 +91,7 @@ struct Search: ParsableCommand {
                 let when = local.string(from: Date(timeIntervalSince1970: TimeInterval(l.ts.seconds)))
                 let text = tty && !highlights.isEmpty ? Highlighter.wrap(l.text, ranges: highlights, open: "\u{1B}[1;33m", close: "\u{1B}[0m") : l.text
                 let body = text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n      ")
-                return "\(marker) \(when)  \(l.user ?? "?")\(l.threadTS != nil && l.threadTS != l.ts.string ? "  (in thread)" : "")\n      \(body)"
+                return "\(marker) \(when)  \(l.user ?? "?")\(l.threadTS != nil && l.threadTS != l.ts.string ? "  (in thread)" : "")\(l.item.map { "  (\($0))" } ?? "")\n      \(body)"
             }
             var text = ""
             var lastChannel = ""

@@ -18,7 +18,7 @@ struct Verify: ParsableCommand {
             if output.json {
                 try printJSON(report)
             } else if report.ok {
-                printLine("OK: \(grouped(report.messages)) messages in \(grouped(report.buckets)) buckets, \(report.channels) channels, \(report.users) users\(report.files > 0 ? ", \(grouped(report.files)) attached files (\(formatBytes(report.fileBytes)))" : "") authenticate.")
+                printLine("OK: \(grouped(report.messages)) messages\(report.items > 0 ? " and \(grouped(report.items)) items" : "") in \(grouped(report.buckets)) buckets, \(report.channels) channels, \(report.users) users\(report.files > 0 ? ", \(grouped(report.files)) attached files (\(formatBytes(report.fileBytes)))" : "") authenticate.")
             } else {
                 for f in report.failures { printError(f.reason, hint: nil) }
                 printLine("FAILED: \(report.failures.count) record(s) do not verify; \(grouped(report.messages)) messages in good buckets.")

@@ -62,7 +62,7 @@ struct ExportAssembly {
         var ids = Set<String>()
         var folders = Set<String>()
         var named: [(kind: ConversationKind, index: Int, id: String, name: String?, folder: String, rawJSON: [UInt8], value: JSONValue)] = []
-        for kind in ConversationKind.allCases {
+        for kind in ConversationKind.listed {
             let file = base + kind.metadataFile
             guard let bytes = present.contains(file) ? try source.read(prefix + file, maxBytes: limits.maxFileBytes) : nil else {
                 warnings.append(ImportWarning(file: file, reason: "not in the export; no \(kind.rawValue) conversations read from it", isNote: true))
@@ -119,10 +119,10 @@ struct ExportAssembly {
         let partDays = indexDays(base: base)
 
         // No channels.json: each folder of day files no other metadata file names is taken to
-        // be a public channel of that name (file conversations, FC_…, are not: see unread).
+        // be a public channel of that name (file conversations, FC_…, are not: below).
         var partFolders = Set(sources.values.joined())
         if !present.contains(base + "channels.json") {
-            for folder in partDays.sorted() where !partFolders.contains(base + folder) && !folder.hasPrefix("FC_") {
+            for folder in partDays.sorted() where !partFolders.contains(base + folder) && !Self.isFileConversationFolder(folder) {
                 // A DM's folder is its id (D…): without dms.json it is still that DM.
                 let isDM = !present.contains(base + "dms.json") && !ids.contains(folder) && SlackExport.looksLikeDMID(folder)
                 let (id, fromMessages) = isDM ? (folder, true)
@@ -142,11 +142,38 @@ struct ExportAssembly {
                 warnings.append(ImportWarning(file: base + folder + "/", reason: "\(label)no channels.json: imported as \(what), recorded as inferred", isNote: true))
             }
         }
+        // A file conversation's folder (FC_<file id>_<title>, or FC:<id>:<title>): its day files are
+        // its messages, a conversation of kind file_conversation with the file's id (format 9).
+        for folder in partDays.sorted() where !partFolders.contains(base + folder) && Self.isFileConversationFolder(folder) {
+            let (parsed, title) = Self.fileConversation(folder)
+            let id = parsed.flatMap { ids.contains($0) ? nil : $0 }
+                ?? SlackExport.inferredID(folder: folder, days: [], source: source, prefix: prefix, limits: limits, taken: ids.union(conversationIndex.keys)).0
+            ids.insert(id)
+            let (safe, _) = FolderName.assign(folder, id: id, taken: &taken)
+            let raw = JSONValue.object([("id", .string(id)), ("name", .string(title)), ("lethe_file_conversation", .bool(true))]).encoded()
+            var conversation = Conversation(kind: .fileConversation, id: id, name: title, folder: safe, isArchived: false, rawJSON: raw)
+            conversation.workspaces = workspace.map { [$0] } ?? []
+            add(conversation, folders: [base + folder])
+            partFolders.insert(base + folder)
+        }
         readFolders.formUnion(partFolders)
-        for folder in partDays.sorted() where !readFolders.contains(base + folder) && !folder.hasPrefix("FC_") {
+        for folder in partDays.sorted() where !readFolders.contains(base + folder) {
             let n = days[base + folder]?.count ?? 0
             warnings.append(ImportWarning(file: base + folder + "/", reason: "folder not listed in any metadata file; its \(n) day file(s) are skipped"))
         }
+    }
+
+    /// `FC_…` or `FC:…`: the folder of a file conversation (docs/EXPORT.md).
+    static func isFileConversationFolder(_ folder: String) -> Bool { folder.hasPrefix("FC_") || folder.hasPrefix("FC:") }
+
+    /// The file id and title of a file conversation's folder (`FC_F05JM5XK9SL_My notes` →
+    /// `F05JM5XK9SL`, `My notes`); the id is nil when the folder holds none.
+    static func fileConversation(_ folder: String) -> (id: String?, title: String) {
+        let rest = folder.dropFirst(3)
+        let sep: Character = folder.hasPrefix("FC:") ? ":" : "_"
+        let id = String(rest.prefix { $0 != sep })
+        let title = rest.count > id.count ? String(rest.dropFirst(id.count + 1)) : ""
+        return ExportAttachment.isFileID(id) ? (id, title.isEmpty ? id : title) : (nil, String(rest))
     }
 
     /// A conversation of this part: new, or one an earlier part listed (shared between workspaces).

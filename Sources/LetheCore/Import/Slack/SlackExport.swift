@@ -29,6 +29,11 @@ public final class SlackExport: @unchecked Sendable {
     public let unread: [UnreadFile]
     /// The attached files the export holds (slackdump's layouts), by Slack file id.
     public let attachments: [String: [ExportAttachment]]
+    /// The items of the export's files that are not day files (canvases, lists, …; format 9),
+    /// by the id of the conversation they are stored with.
+    public let items: [String: [RawItem]]
+    /// Each item file read (path relative to the root) and how many elements it held.
+    public let itemCounts: [String: Int]
 
     /// Everything skipped so far (append-only).
     public var warnings: [ImportWarning] {
@@ -76,7 +81,13 @@ public final class SlackExport: @unchecked Sendable {
         for workspace in workspaces { try assembly.readPart(workspace: workspace) }
         self.users = assembly.users
         sourceFolders = assembly.sources
-        conversations = assembly.conversations
+        var folderOwners: [String: String] = [:]
+        for (id, folders) in assembly.sources { for f in folders where assembly.readFolders.contains(f) { folderOwners[f] = id } }
+        let itemFiles = try ExportItems(source: source, limits: limits, prefix: prefix, relative: relative, workspaces: Set(workspaces),
+                                        known: Set(assembly.conversations.map(\.id)), folders: folderOwners)
+        items = itemFiles.items
+        itemCounts = itemFiles.counts
+        conversations = assembly.conversations + (itemFiles.needsWorkspace ? [WorkspaceConversation.make()] : [])
         dayFilesByFolder = assembly.days
         collectedWarnings = assembly.warnings
 
@@ -103,16 +114,16 @@ public final class SlackExport: @unchecked Sendable {
                 attachments[a.fileID, default: []].append(a)
                 continue
             }
-            if parts.count == 1 {
-                reason = assembly.readMetadata.contains(path) ? nil : SlackExport.knownUnread[inner] ?? "not part of a Slack export"
+            if itemFiles.counts[path] != nil {
+                reason = nil
+            } else if parts.count == 1 {
+                reason = assembly.readMetadata.contains(path) ? nil : "not part of a Slack export"
             } else if parts.count >= 3, parts[0] == "teams", base.isEmpty {
                 reason = "in teams/ but not an Enterprise Grid workspace (teams/<workspace>/ holding channels.json, users.json or folders of day files)"
-            } else if parts[0].hasPrefix("FC_") {
-                reason = "a file conversation (FC_… folder): not archived yet"
             } else if parts.count == 2, !assembly.notDays.contains(path), parts[1].hasSuffix(".json") {
                 reason = assembly.readFolders.contains(base + parts[0]) ? nil : "its folder is not listed in any metadata file"
-            } else if parts.count == 2, parts[1] == "canvas_in_the_conversation.json" {
-                reason = "a channel canvas: canvases are not archived yet"
+            } else if parts.count == 2, ExportItems.folderFiles.contains(parts[1]) {
+                reason = "a channel canvas of a folder that is not imported (its folder is not listed in any metadata file)"
             } else if parts.count == 2, parts[1].hasSuffix(".json") {
                 reason = "not a day file (the name is not YYYY-MM-DD.json)"
             } else {
@@ -169,6 +180,9 @@ public final class SlackExport: @unchecked Sendable {
         collectedWarnings = warnings
         unread = index.unread.sorted { $0.path < $1.path }
         attachments = index.attachments
+        // slackdump holds no canvases, lists or the like as files of their own.
+        items = [:]
+        itemCounts = [:]
     }
 
     /// The kind of a conversation slackdump holds (a `conversations.info` object: `is_im`,
@@ -193,17 +207,8 @@ public final class SlackExport: @unchecked Sendable {
         return all.first { $0.folder.map(folders.contains) ?? false } ?? all.first
     }
 
-    /// Files of Slack's exports that Lethe knows and does not read yet (docs/FORMAT.md lists them all).
-    static let knownUnread: [String: String] = [
-        "integration_logs.json": "integration logs are not archived yet",
-        "canvases.json": "canvases are not archived yet",
-        "lists.json": "lists are not archived yet",
-        "huddle_transcripts.json": "huddle transcripts are not archived yet",
-        "file_conversations.json": "file conversations are not archived yet",
-    ]
-
     /// The metadata files of an export (or of a Grid workspace).
-    static let metadataFiles: Set<String> = Set(ConversationKind.allCases.map(\.metadataFile)).union(["users.json", "org_users.json"])
+    static let metadataFiles: Set<String> = Set(ConversationKind.listed.map(\.metadataFile)).union(["users.json", "org_users.json"])
 
     /// `D` and at least 8 uppercase letters or digits: how Slack names a DM, and its folder.
     static func looksLikeDMID(_ s: String) -> Bool {
