@@ -240,6 +240,9 @@ for cid, ms in history.items():
     info = new_chunk(5, cid)
     c = general_info if cid == GEN else next(c for c in channels if c["id"] == cid)
     db.execute("INSERT INTO CHANNEL (ID, CHUNK_ID, NAME, IDX, DATA) VALUES (?,?,?,0,?)", (cid, info, c["name"], json.dumps(c).encode()))
+    members = new_chunk(7, cid)
+    for idx, u in enumerate(users):
+        db.execute("INSERT INTO CHANNEL_USER (CHANNEL_ID, USER_ID, CHUNK_ID, IDX) VALUES (?,?,?,?)", (cid, u["id"], members, idx))
     if cid == GEN:
         put_messages(new_chunk(0, cid, final=False), cid, ms[:3] + [draft])
         put_messages(new_chunk(0, cid), cid, ms[3:])
@@ -251,6 +254,10 @@ for cid, ms in history.items():
 files = new_chunk(2, GEN)
 db.execute("INSERT INTO FILE (ID, CHUNK_ID, CHANNEL_ID, MESSAGE_ID, IDX, MODE, FILENAME, URL, DATA, SIZE) VALUES (?,?,?,?,0,'hosted',?,?,?,?)",
            (FILE["id"], files, GEN, tsint("1704200000.000500"), FILE["name"], FILE["url_private"], json.dumps(FILE).encode(), FILE["size"]))
+# A channel canvas: a file record of no message (slackdump lists the channel's canvas so).
+canvas = {"id": "F0CANVAS001", "name": "general canvas", "mimetype": "application/vnd.slack-docs", "filetype": "quip", "mode": "quip"}
+db.execute("INSERT INTO FILE (ID, CHUNK_ID, CHANNEL_ID, MESSAGE_ID, IDX, MODE, FILENAME, URL, DATA) VALUES (?,?,?,NULL,1,'quip',?,?,?)",
+           (canvas["id"], files, GEN, canvas["name"], "https://lethe-test.slack.com/docs/T0LETHE001/F0CANVAS001", json.dumps(canvas).encode()))
 uchunk = new_chunk(3)
 for idx, u in enumerate(users):
     db.execute("INSERT INTO S_USER (ID, CHUNK_ID, IDX, USERNAME, DATA) VALUES (?,?,?,?,?)", (u["id"], uchunk, idx, u["name"], json.dumps(u).encode()))
@@ -300,7 +307,8 @@ expected = {
         "dump": ["workspace.json"],
         "dump.zip": ["dump/workspace.json"],
         "chunks": ["__avatars/" + A + "/avatar.png", "search.json.gz", "workspace.json.gz"],
-        "database": ["slackdump.sqlite (table SEARCH_MESSAGE, 1 row)", "slackdump.sqlite (table WORKSPACE, 1 row)"],
+        "database": ["slackdump.sqlite (table CHANNEL_USER, 12 rows)", "slackdump.sqlite (table FILE, 1 row)",
+                     "slackdump.sqlite (table SEARCH_MESSAGE, 1 row)", "slackdump.sqlite (table WORKSPACE, 1 row)"],
     },
 }
 write(os.path.join(out, "expected.json"), json.dumps(expected, indent=1, ensure_ascii=False))

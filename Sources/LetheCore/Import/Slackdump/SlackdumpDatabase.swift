@@ -25,10 +25,13 @@ final class SlackdumpDatabase: SlackdumpReader {
         "S_USER": ["ID", "CHUNK_ID", "DATA"],
     ]
     /// Tables of what is not archived, and why (listed with their row counts when not empty).
-    static let notArchived: [(table: String, what: String)] = [
-        ("SEARCH_MESSAGE", "search results (messages, copies of what a search found)"),
-        ("SEARCH_FILE", "search results (files)"),
-        ("WORKSPACE", "the workspace and account slackdump ran as (auth.test)"),
+    /// (A file row of a message repeats the message's `files[]`, which is kept: not listed.)
+    static let notArchived: [(table: String, rows: String, what: String)] = [
+        ("SEARCH_MESSAGE", "", "search results (messages, copies of what a search found)"),
+        ("SEARCH_FILE", "", "search results (files)"),
+        ("WORKSPACE", "", "the workspace and account slackdump ran as (auth.test)"),
+        ("CHANNEL_USER", "", "channel member lists (the conversations' objects are kept as slackdump listed them)"),
+        ("FILE", " WHERE MESSAGE_ID IS NULL", "file records of no message (a channel's canvas)"),
     ]
 
     init(path: String, displayName: String, limits: ImportLimits) throws {
@@ -168,9 +171,9 @@ final class SlackdumpDatabase: SlackdumpReader {
     }
 
     private func listUnread(_ displayName: String) throws {
-        for (table, what) in SlackdumpDatabase.notArchived {
+        for (table, rows, what) in SlackdumpDatabase.notArchived {
             guard try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", .text(table)) == 1,
-                  let n = try db.scalarInt("SELECT count(*) FROM \(table)"), n > 0 else { continue }
+                  let n = try? db.scalarInt("SELECT count(*) FROM \(table)\(rows)"), n > 0 else { continue }
             index.unread.append(UnreadFile(path: "\(displayName) (table \(table), \(n) row\(n == 1 ? "" : "s"))", reason: "\(what): not archived"))
         }
         if let n = try db.scalarInt("SELECT count(*) FROM CHUNK WHERE TYPE_ID IN (8, 9)"), n > 0 {
