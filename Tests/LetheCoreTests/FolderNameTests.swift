@@ -30,4 +30,18 @@ struct FolderNameTests {
         #expect(run() == run())
         #expect(run() == ["a_b", "A_b-C1", "a_b-C2", "__"])
     }
+
+    /// Found by the fuzzer: names of 200 bytes or more, several the same, made the search for a
+    /// free folder loop for ever (the `-2` suffix was cut off again, giving the taken name back).
+    @Test func longNamesThatCollideStillGetDistinctFolders() {
+        var taken = Set<String>()
+        let long = String(repeating: "x", count: 260), exact = String(repeating: "y", count: 200)
+        var out: [String] = []
+        for (i, name) in [long, long, long, exact, exact, exact + "é"].enumerated() {
+            let (folder, _) = FolderName.assign(name, id: String(repeating: "C", count: 40) + "\(i)", taken: &taken)
+            #expect(FolderName.problem(folder) == nil && folder.utf8.count <= FolderName.maxBytes, "\(folder.utf8.count)")
+            out.append(folder)
+        }
+        #expect(Set(out).count == out.count, "\(out.map { $0.suffix(12) })")
+    }
 }

@@ -32,15 +32,32 @@ public enum FolderName {
         if taken.contains(folder.lowercased()) {
             reason = reason ?? "another conversation's folder has the same name (ignoring case)"
             let base = folder
-            folder = sanitized(base + "-" + sanitized(String(id.prefix(40))))
+            folder = suffixed(base, "-" + sanitized(String(id.prefix(40))))
             var n = 2
             while taken.contains(folder.lowercased()) {
-                folder = sanitized(base + "-\(n)")
+                folder = suffixed(base, "-\(n)")
                 n += 1
             }
         }
         taken.insert(folder.lowercased())
         return (folder, reason)
+    }
+
+    /// `base` cut so that `suffix` fits within `maxBytes`, then `suffix`: the suffix always
+    /// survives (cutting it off a 200-byte name gave the same name again, and the search for a
+    /// free one never ended).
+    static func suffixed(_ base: String, _ suffix: String) -> String {
+        sanitized(cut(base, to: maxBytes - min(suffix.utf8.count, maxBytes / 2)) + suffix)
+    }
+
+    /// The longest prefix of `s` of at most `bytes` UTF-8 bytes, cut between scalars.
+    static func cut(_ s: String, to bytes: Int) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            guard out.utf8.count + String(c).utf8.count <= bytes else { break }
+            out.unicodeScalars.append(c)
+        }
+        return out
     }
 
     /// Separators and control characters become `_`, `.`/`..`/empty become underscores,
@@ -51,14 +68,7 @@ public enum FolderName {
         }))
         if out.isEmpty || out == "." || out == ".." { out = String(repeating: "_", count: max(out.count, 1)) }
         if reserved.contains(out.lowercased()) { out = "_" + out }
-        if out.utf8.count > maxBytes {
-            var cut = ""
-            for c in out.unicodeScalars {
-                guard cut.utf8.count + String(c).utf8.count <= maxBytes else { break }
-                cut.unicodeScalars.append(c)
-            }
-            out = cut
-        }
+        if out.utf8.count > maxBytes { out = cut(out, to: maxBytes) }
         return out
     }
 }
