@@ -1,5 +1,5 @@
-/// slackdump's chunk archive (`slackdump archive -format chunk`, and the working files of
-/// v3): `*.json.gz` files, each one gzip stream of JSON Lines, one "chunk" (one API
+/// slackdump's chunk archive (`slackdump archive -legacy`, `slackdump convert -f chunk`, and
+/// v3.0's archives): `*.json.gz` files, each one gzip stream of JSON Lines, one "chunk" (one API
 /// response) per line: `t` its type, `id` the conversation, `m` messages (type 0, a page
 /// of history; type 1, a page of a thread's replies, `p` its parent), `u` users (3),
 /// `ch` channels (4), `ci` one channel's info (5). Files are under `__uploads/<FILE_ID>/<name>`.
