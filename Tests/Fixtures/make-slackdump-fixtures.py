@@ -12,7 +12,8 @@ OUTDIR/dump/       a dump: <id>.json per conversation (thread replies nested in 
                    (without the group DM: it is known only by its file), users.json,
                    workspace.json, a file at <id>/<FILE_ID>-<name>
 OUTDIR/dump.zip    the same dump, zipped one folder down (dump/...)
-OUTDIR/chunks/     a chunk archive: <id>.json.gz (JSON Lines of chunks), channels.json.gz,
+OUTDIR/chunks/     a chunk archive: <id>.json.gz (JSON Lines of chunks; one more file for
+                   #general, of a later run), channels.json.gz,
                    users.json.gz, workspace.json.gz, search.json.gz, __uploads/, __avatars/
 OUTDIR/database/   slackdump.sqlite (WAL, the v4 schema's tables) and __uploads/
 OUTDIR/database-wal/  the database with one more message only in its -wal (not checkpointed)
@@ -154,10 +155,11 @@ for cid, ms in history.items():
     lines = [chunk(5, id=cid, ci=general_info if cid == GEN else next(c for c in channels if c["id"] == cid)),
              chunk(7, id=cid, n=3, cu=[A, B, C])]
     if cid == GEN:
-        # Two pages of history, the edited message in both (the second page is newer).
+        # Two pages of history, the edited message in both; the second page is newer and is in
+        # a file of a later run whose name sorts first: the chunks' own time decides, not the file order.
         first, second = ms[:3] + [draft], ms[3:]
         lines.append(chunk(0, id=cid, n=len(first), m=first))
-        lines.append(chunk(0, id=cid, n=len(second), m=second, l=True))
+        gz(os.path.join(chunks, cid + "-resumed.json.gz"), [chunk(0, id=cid, n=len(second), m=second, l=True)])
     else:
         # Pages of at most 100 messages, as the API returns them.
         for k in range(0, max(len(ms), 1), 100):

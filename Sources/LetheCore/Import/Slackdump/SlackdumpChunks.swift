@@ -3,7 +3,7 @@
 /// response) per line: `t` its type, `id` the conversation, `m` messages (type 0, a page
 /// of history; type 1, a page of a thread's replies, `p` its parent), `u` users (3),
 /// `ch` channels (4), `ci` one channel's info (5). Files are under `__uploads/<FILE_ID>/<name>`.
-/// Later chunks of the same thing are newer: the last copy wins.
+/// A chunk recorded later (its `ts`, in nanoseconds) is newer: its copy of a message wins.
 final class SlackdumpChunks: SlackdumpReader {
     let shape = SlackdumpShape.chunks
     let source: any ExportSource
@@ -80,16 +80,22 @@ final class SlackdumpChunks: SlackdumpReader {
         for (_, (raw, value)) in channelInfo.sorted(by: { $0.key < $1.key }) { index.list(channel: value, rawJSON: raw) }
     }
 
+    /// In the order the chunks were recorded (their `ts`, then as found), so that the last copy
+    /// of a message is the one fetched last, whichever file holds it.
     func messages(of channelID: String) throws -> [JSONValue] {
-        var out: [JSONValue] = []
+        var chunks: [(recorded: Int64, messages: [JSONValue])] = []
         for path in filesOf[channelID] ?? [] {
             try forEachChunk(path) { chunk, type in
                 guard type == 0 || type == 1, chunk["id"]?.stringValue == channelID else { return }
-                if type == 1, let parent = chunk["p"], parent.objectValue != nil { out.append(parent) }
-                out += chunk["m"]?.arrayValue ?? []
+                var messages = chunk["m"]?.arrayValue ?? []
+                if type == 1, let parent = chunk["p"], parent.objectValue != nil { messages.insert(parent, at: 0) }
+                var recorded: Int64 = 0
+                if case .number(let n)? = chunk["ts"] { recorded = Int64(n) ?? 0 }
+                chunks.append((recorded, messages))
             }
         }
-        return out
+        // A stable sort: chunks of the same instant (or without one) stay as found.
+        return chunks.enumerated().sorted { ($0.element.recorded, $0.offset) < ($1.element.recorded, $1.offset) }.flatMap(\.element.messages)
     }
 
     /// Each chunk (line) of a chunk file, with its type; a line that is not a chunk fails the import.
