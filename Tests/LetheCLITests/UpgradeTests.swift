@@ -41,11 +41,13 @@ import Testing
     }
 
     /// The same history built fresh by this lethe: the upgraded archive must read exactly as it does.
-    static func freshExport() throws -> ExportTree {
+    /// `adding`: the fixtures a later format's archive was given after the sample's update.
+    static func freshExport(adding later: [String] = []) throws -> ExportTree {
         let a = try Harness.makeArchive("upgrade-fresh")
         try a.importFixture("slack-sample")
         #expect(try Harness.run(["retention", "apply", "--policy", policy, "--now", "2026-11-27T00:00:00Z"], env: a.env).status == 0)
         try a.importFixture("slack-sample-update")
+        for fixture in later { try a.importFixture(fixture) }
         let out = Harness.tempDir("upgrade-fresh-out").appendingPathComponent("out")
         #expect(try Harness.run(["export", "--out", out.path], env: a.env).status == 0)
         return try ExportTree(out)
@@ -191,14 +193,7 @@ import Testing
         let a = try Self.copyFixture("upgrade-v7", version: 7)
         #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "7")
         let k = ["--key-file", a.keyFile.path]
-        let fresh = try Harness.makeArchive("upgrade-fresh-v7")
-        try fresh.importFixture("slack-sample")
-        #expect(try Harness.run(["retention", "apply", "--policy", Self.policy, "--now", "2026-11-27T00:00:00Z"], env: fresh.env).status == 0)
-        try fresh.importFixture("slack-sample-update")
-        try fresh.importFixture("slack-files")
-        let freshOut = Harness.tempDir("upgrade-fresh-v7-out").appendingPathComponent("out")
-        try fresh.run(["export", "--out", freshOut.path]).expectSuccess("fresh export")
-        try Self.expectUpgradedAndWhole(a, expected: try ExportTree(freshOut), "upgraded from 7")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(adding: ["slack-files"]), "upgraded from 7")
         #expect(try Harness.run(["stats", "--json"] + k, env: a.env).expectSuccess("stats").decode(ArchiveStats.self).files == 8)
 
         let grid = try GridExportTests.write("grid-into-v7", GridExportTests.files)
@@ -215,15 +210,7 @@ import Testing
         let a = try Self.copyFixture("upgrade-v8", version: 8)
         #expect(try Self.meta(a.dir.appendingPathComponent("keys.db"), "format_version") == "8")
         let k = ["--key-file", a.keyFile.path]
-        let fresh = try Harness.makeArchive("upgrade-fresh-v8")
-        try fresh.importFixture("slack-sample")
-        #expect(try Harness.run(["retention", "apply", "--policy", Self.policy, "--now", "2026-11-27T00:00:00Z"], env: fresh.env).status == 0)
-        try fresh.importFixture("slack-sample-update")
-        try fresh.importFixture("slack-files")
-        try fresh.importFixture("slack-grid")
-        let freshOut = Harness.tempDir("upgrade-fresh-v8-out").appendingPathComponent("out")
-        try fresh.run(["export", "--out", freshOut.path]).expectSuccess("fresh export")
-        try Self.expectUpgradedAndWhole(a, expected: try ExportTree(freshOut), "upgraded from 8")
+        try Self.expectUpgradedAndWhole(a, expected: try Self.freshExport(adding: ["slack-files", "slack-grid"]), "upgraded from 8")
         #expect(try Harness.run(["stats", "--json"] + k, env: a.env).expectSuccess("stats").decode(ArchiveStats.self).files == 8)
         let hits = try Harness.run(["search", "quasar in:acme-sales/#general", "--json"] + k, env: a.env).expectSuccess("search")
         #expect(try hits.decodeLines(SearchHit.self).count == 1, "the format-8 Grid import reads as it did")
