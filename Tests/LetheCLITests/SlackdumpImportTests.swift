@@ -171,6 +171,15 @@ import Testing
         let bomb = good + "\n" + #"{"t":0,"id":"C0HOSTILE1","m":[{"ts":"1704100000.000200","text":""# + String(repeating: "a", count: 8 << 20) + "\"}]}\n"
         try refuse(try chunkDir("bomb", ["C0HOSTILE1.json.gz": try gzip(bomb)]), ["--max-file-size", "1MB"], "inflates to more than")
 
+        // Records that belong nowhere are skipped and counted, never dropped unsaid.
+        let odd = try chunkDir("odd", ["C0HOSTILE1.json.gz": try gzip(good + "\n" + #"{"t":0,"id":"not/an id","m":[]}"# + "\n" + #"{"t":3,"u":[1,{"name":"no id"}]}"# + "\n")])
+        let b = try Harness.makeArchive("slackdump-hostile-odd")
+        let oddReport = try b.importExport(odd)
+        #expect(oddReport.messagesAdded == 1)
+        #expect(oddReport.warnings.sorted() == ["odd: 1 message chunk(s) of a conversation whose id is not a Slack id: skipped",
+                                                "odd: 1 user list element(s) that are not objects: skipped", "odd: 1 user object(s) without an id: skipped"],
+                "\(oddReport.warnings)")
+
         // A dump file that is not an object.
         let dump = try ExportCoverageTests.folder("sd-bad-dump", [("C0HOSTILE1.json", #"{"channel_id":"C0HOSTILE1","messages":[]}"#), ("C0HOSTILE2.json", "[1]")])
         try refuse(dump, [], "C0HOSTILE2.json: not a JSON object")
@@ -207,8 +216,8 @@ import Testing
         z.arguments = ["python3", "-c", "import zipfile,sys; zipfile.ZipFile(sys.argv[1],'w').write(sys.argv[2],'slackdump.sqlite')", zipped.path, bad.path]
         try z.run()
         z.waitUntilExit()
-        let b = try Harness.makeArchive("slackdump-hostile-zip")
-        let zr = try b.run(["import", zipped.path])
+        let c = try Harness.makeArchive("slackdump-hostile-zip")
+        let zr = try c.run(["import", zipped.path])
         #expect(zr.status == 9 && zr.stderr.contains("inside a zip") && zr.stderr.contains("unzip it"), "\(zr.stderr)")
     }
 }

@@ -144,6 +144,9 @@ public final class SlackExport: @unchecked Sendable {
         rootPrefix = ""
         let index = source.index
         var warnings = source.listingWarnings + index.warnings
+        for (what, n) in index.skipped.sorted(by: { $0.key < $1.key }) {
+            warnings.append(ImportWarning(file: source.displayName, reason: "\(n) \(what): skipped"))
+        }
         var objects = index.channels
         let listed = Set(objects.map(\.id))
         for id in Set(index.days.keys).union(index.names.keys).union(index.invalid.keys).subtracting(listed).sorted() {

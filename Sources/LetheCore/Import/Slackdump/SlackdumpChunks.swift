@@ -45,20 +45,24 @@ final class SlackdumpChunks: SlackdumpReader {
             try forEachChunk(path) { chunk, type in
                 switch type {
                 case 0, 1:
-                    guard let id = chunk["id"]?.stringValue, SlackdumpIndex.isSlackID(id) else { return }
+                    guard let id = chunk["id"]?.stringValue, SlackdumpIndex.isSlackID(id) else { return index.skip("message chunk(s) of a conversation whose id is not a Slack id") }
                     var messages = chunk["m"]?.arrayValue ?? []
                     if type == 1, let parent = chunk["p"], parent.objectValue != nil { messages.insert(parent, at: 0) }
                     index.count(messages, in: id)
                     if filesOf[id]?.last != path { filesOf[id, default: []].append(path) }
                     used = true
                 case 3:
-                    for u in chunk["u"]?.arrayValue ?? [] where u.objectValue != nil { index.list(user: u, rawJSON: u.encoded()) }
+                    for u in chunk["u"]?.arrayValue ?? [] {
+                        if u.objectValue != nil { index.list(user: u, rawJSON: u.encoded()) } else { index.skip("user list element(s) that are not objects") }
+                    }
                     used = true
                 case 4:
-                    for c in chunk["ch"]?.arrayValue ?? [] where c.objectValue != nil { listed.append((c.encoded(), c)) }
+                    for c in chunk["ch"]?.arrayValue ?? [] {
+                        if c.objectValue != nil { listed.append((c.encoded(), c)) } else { index.skip("channel list element(s) that are not objects") }
+                    }
                     used = true
                 case 5:
-                    if let c = chunk["ci"], c.objectValue != nil, let id = c["id"]?.stringValue { channelInfo[id] = (c.encoded(), c) }
+                    if let c = chunk["ci"], c.objectValue != nil, let id = c["id"]?.stringValue { channelInfo[id] = (c.encoded(), c) } else { index.skip("channel info chunk(s) without a channel object with an id") }
                     used = true
                 default:
                     other.insert(type)

@@ -165,9 +165,7 @@ final class SlackdumpDatabase: SlackdumpReader {
             case .unusable: index.invalid[id, default: 0] += 1
             }
         }
-        if unnamed > 0 {
-            index.warnings.append(ImportWarning(file: lastPathComponent(path), reason: "\(unnamed) message(s) of a conversation whose id is not a Slack id: skipped"))
-        }
+        if unnamed > 0 { index.skip("message(s) of a conversation whose id is not a Slack id", unnamed) }
     }
 
     private func listUnread(_ displayName: String) throws {

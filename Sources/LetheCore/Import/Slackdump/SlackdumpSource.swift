@@ -22,7 +22,7 @@ struct SlackdumpIndex {
 
     /// Adds or replaces a channel object (a later listing of the same id is the newer one).
     mutating func list(channel value: JSONValue, rawJSON: [UInt8]) {
-        guard let id = value["id"]?.stringValue, SlackdumpIndex.isSlackID(id) else { return }
+        guard let id = value["id"]?.stringValue, SlackdumpIndex.isSlackID(id) else { return skip("channel object(s) without a Slack id") }
         if let i = channelAt[id] {
             channels[i] = (id, rawJSON, value)
         } else {
@@ -33,7 +33,7 @@ struct SlackdumpIndex {
 
     /// Adds or replaces a user object.
     mutating func list(user value: JSONValue, rawJSON: [UInt8]) {
-        guard let id = value["id"]?.stringValue, !id.isEmpty else { return }
+        guard let id = value["id"]?.stringValue, !id.isEmpty else { return skip("user object(s) without an id") }
         if let i = userAt[id] {
             users[i] = (rawJSON, value)
         } else {
@@ -41,6 +41,11 @@ struct SlackdumpIndex {
             users.append((rawJSON, value))
         }
     }
+
+    /// What was skipped that belongs to no conversation (a description → how many), for the warnings.
+    private(set) var skipped: [String: Int] = [:]
+
+    mutating func skip(_ what: String, _ n: Int = 1) { skipped[what, default: 0] += n }
 
     /// Conversation id → how many of its message copies are not objects with a valid `ts` (skipped).
     var invalid: [String: Int] = [:]
