@@ -46,9 +46,7 @@ final class SlackdumpChunks: SlackdumpReader {
                 switch type {
                 case 0, 1:
                     guard let id = chunk["id"]?.stringValue, SlackdumpIndex.isSlackID(id) else { return index.skip("message chunk(s) of a conversation whose id is not a Slack id") }
-                    var messages = chunk["m"]?.arrayValue ?? []
-                    if type == 1, let parent = chunk["p"], parent.objectValue != nil { messages.insert(parent, at: 0) }
-                    index.count(messages, in: id)
+                    index.count(SlackdumpChunks.messages(chunk, type: type), in: id)
                     if filesOf[id]?.last != path { filesOf[id, default: []].append(path) }
                     used = true
                 case 3:
@@ -91,15 +89,20 @@ final class SlackdumpChunks: SlackdumpReader {
         for path in filesOf[channelID] ?? [] {
             try forEachChunk(path) { chunk, type in
                 guard type == 0 || type == 1, chunk["id"]?.stringValue == channelID else { return }
-                var messages = chunk["m"]?.arrayValue ?? []
-                if type == 1, let parent = chunk["p"], parent.objectValue != nil { messages.insert(parent, at: 0) }
                 var recorded: Int64 = 0
                 if case .number(let n)? = chunk["ts"] { recorded = Int64(n) ?? 0 }
-                chunks.append((recorded, messages))
+                chunks.append((recorded, SlackdumpChunks.messages(chunk, type: type)))
             }
         }
         // A stable sort: chunks of the same instant (or without one) stay as found.
         return chunks.enumerated().sorted { ($0.element.recorded, $0.offset) < ($1.element.recorded, $1.offset) }.flatMap(\.element.messages)
+    }
+
+    /// The messages of a history (0) or thread (1) chunk: a thread page's parent (`p`) first.
+    static func messages(_ chunk: JSONValue, type: Int) -> [JSONValue] {
+        var messages = chunk["m"]?.arrayValue ?? []
+        if type == 1, let parent = chunk["p"], parent.objectValue != nil { messages.insert(parent, at: 0) }
+        return messages
     }
 
     /// Each chunk (line) of a chunk file, with its type; a line that is not a chunk fails the import.

@@ -20,7 +20,6 @@ final class SlackdumpDump: SlackdumpReader {
         self.limits = limits
         var conversationFiles: [(id: String, path: String)] = []
         var threadFiles: [(id: String, path: String)] = []
-        var attachmentPaths: [(id: String, path: String, name: String)] = []
         var other: [String] = []
         for path in source.entries {
             guard path.hasPrefix(prefix) else {
@@ -30,10 +29,11 @@ final class SlackdumpDump: SlackdumpReader {
             let parts = path.dropFirst(prefix.count).split(separator: "/").map(String.init)
             if parts.count == 1, let (id, thread) = SlackdumpDump.conversationFile(parts[0]) {
                 if thread { threadFiles.append((id, path)) } else { conversationFiles.append((id, path)) }
-            } else if parts.count >= 2, let dash = parts.last!.firstIndex(of: "-"), ExportAttachment.isFileID(String(parts.last![..<dash])),
-                      SlackdumpIndex.isSlackID(parts[0]) {
-                let name = String(parts.last![parts.last!.index(after: dash)...])
-                attachmentPaths.append((parts[0], path, name.isEmpty ? String(parts.last![..<dash]) : name))
+            } else if parts.count >= 2, SlackdumpIndex.isSlackID(parts[0]), let last = parts.last, let dash = last.firstIndex(of: "-"),
+                      case let fileID = String(last[..<dash]), ExportAttachment.isFileID(fileID) {
+                let name = String(last[last.index(after: dash)...])
+                index.attachments[fileID, default: []].append(
+                    ExportAttachment(fileID: fileID, path: path, name: name.isEmpty ? fileID : name, folder: parts[0], mattermost: false))
             } else {
                 other.append(path)
             }
@@ -65,12 +65,6 @@ final class SlackdumpDump: SlackdumpReader {
             index.count(SlackdumpDump.messageArray(try object(path)), in: id)
             filesOf[id, default: []].append(path)
         }
-        for (id, path, name) in attachmentPaths {
-            let fileID = String(path.split(separator: "/").last!.prefix { $0 != "-" })
-            index.attachments[fileID, default: []].append(ExportAttachment(fileID: fileID, path: path, name: name, folder: id, mattermost: false))
-        }
-        // A conversation file without messages is still a conversation (as an export's empty channel is).
-        for id in filesOf.keys where index.days[id] == nil { index.days[id] = [] }
     }
 
     func messages(of channelID: String) throws -> [JSONValue] {
