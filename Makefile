@@ -132,8 +132,10 @@ clean:
 #   make bench-quick  about 50,000 messages, about a minute after the build (CI smoke test)
 #   make bench BENCH_ARGS='--json bench.json'   more options: python3 Benchmarks/bench.py --help
 #   make bench-files  attached files: 2 GiB imported and exported beside cp -r and tar | zstd -3 (not in CI)
+#   make bench-memory peak RSS of import, export, verify, search, retention (200,000 messages; not in CI)
+#                     BENCH_ARGS='--messages 1000000 --baseline-lethe OLD_BIN' beside another build
 BENCH_ARGS ?=
-.PHONY: bench bench-quick bench-files
+.PHONY: bench bench-quick bench-files bench-memory
 
 bench: deps
 	python3 Benchmarks/bench.py $(BENCH_ARGS)
@@ -144,6 +146,9 @@ bench-quick: deps
 
 bench-files: deps
 	python3 Benchmarks/bench_files.py $(BENCH_ARGS)
+
+bench-memory: deps
+	python3 Benchmarks/bench_memory.py $(BENCH_ARGS)
 
 # Fuzzing (docs/SECURITY.md, "Fuzzing"): libFuzzer + AddressSanitizer on each target in turn,
 # FUZZ_SECONDS each, starting from Tests/FuzzCorpus/<target>/ copied into FUZZ_DIR (the

@@ -112,43 +112,54 @@ extension Archive {
     /// role, what a delta segment adds.
     func noteView(_ ref: BucketRef, _ messages: [Segment.Message]) {
         guard keepsViews else { return }
-        var p = pendingViews[ref.cno, default: PendingView()]
+        // Changed in place: a copy taken out and put back would copy the conversation's
+        // whole dictionary of buckets at every bucket written.
         if role != nil {
-            p.buckets[ref.bucket, default: RetentionView.Bucket()].add(RetentionView.Bucket(messages))
+            pendingViews[ref.cno, default: PendingView()].buckets[ref.bucket, default: RetentionView.Bucket()].add(RetentionView.Bucket(messages))
         } else if messages.isEmpty {
-            p.buckets[ref.bucket] = nil
-            p.emptied.insert(ref.bucket)
+            pendingViews[ref.cno, default: PendingView()].buckets[ref.bucket] = nil
+            pendingViews[ref.cno, default: PendingView()].emptied.insert(ref.bucket)
         } else {
-            p.buckets[ref.bucket] = RetentionView.Bucket(messages)
-            p.emptied.remove(ref.bucket)
+            pendingViews[ref.cno, default: PendingView()].buckets[ref.bucket] = RetentionView.Bucket(messages)
+            pendingViews[ref.cno, default: PendingView()].emptied.remove(ref.bucket)
         }
-        pendingViews[ref.cno] = p
     }
 
     /// Writes the views this transaction's notes call for (in `commitWrite`, before the manifest).
     func flushViews() throws {
         defer { pendingViews = [:] }
         guard keepsViews, !pendingViews.isEmpty else { return }
-        for (cno, p) in pendingViews.sorted(by: { $0.key < $1.key }) {
-            guard let row = try keystore.channelKey(cno: cno) else { continue }
-            if role != nil {
-                try addDeltaView(RetentionView(tag: row.tag, facts: p.facts, buckets: p.buckets), cno: cno)
-                continue
-            }
-            var v: RetentionView
-            do {
-                v = RetentionView.merged(try views(cno: cno)) ?? RetentionView(tag: row.tag, facts: nil, buckets: [:])
-            } catch let e as LetheError where e.kind == .integrity {
-                v = try computedView(cno: cno)  // the full key can always start again from the segments
-                notes.append("\(e.message): rebuilt from the conversation's segments")
-            }
-            v.tag = row.tag
-            if let f = p.facts { v.facts = f }
-            for (b, entry) in p.buckets { v.buckets[b] = entry }
-            for b in p.emptied { v.buckets[b] = nil }
-            if v.facts == nil, let c = try conversation(cno: cno) { v.facts = RetentionView.Facts(c) }
-            try replaceViews(cno: cno, with: v)
+        for (cno, p) in pendingViews.sorted(by: { $0.key < $1.key }) { try writeView(p, cno: cno) }
+    }
+
+    /// Writes one conversation's pending view now, within the open transaction, and forgets
+    /// it: the importer calls this when it is done with a conversation, so that what it holds
+    /// for the views is one conversation's, not the whole import's (issue 18: peak RSS).
+    /// A rollback undoes the rows with the transaction, and `rollbackWrite` restores the manifest.
+    func flushViews(cno: Int64) throws {
+        guard keepsViews, let p = pendingViews.removeValue(forKey: cno) else { return }
+        try writeView(p, cno: cno)
+    }
+
+    private func writeView(_ p: PendingView, cno: Int64) throws {
+        guard let row = try keystore.channelKey(cno: cno) else { return }
+        if role != nil {
+            try addDeltaView(RetentionView(tag: row.tag, facts: p.facts, buckets: p.buckets), cno: cno)
+            return
         }
+        var v: RetentionView
+        do {
+            v = RetentionView.merged(try views(cno: cno)) ?? RetentionView(tag: row.tag, facts: nil, buckets: [:])
+        } catch let e as LetheError where e.kind == .integrity {
+            v = try computedView(cno: cno)  // the full key can always start again from the segments
+            notes.append("\(e.message): rebuilt from the conversation's segments")
+        }
+        v.tag = row.tag
+        if let f = p.facts { v.facts = f }
+        for (b, entry) in p.buckets { v.buckets[b] = entry }
+        for b in p.emptied { v.buckets[b] = nil }
+        if v.facts == nil, let c = try conversation(cno: cno) { v.facts = RetentionView.Facts(c) }
+        try replaceViews(cno: cno, with: v)
     }
 
     /// A conversation's view computed from what it holds (full key): its record and every segment that opens.

@@ -16,8 +16,10 @@ public struct ImportOptions: Sendable {
     /// or is killed leaves the archive exactly as it was. Smaller values keep work
     /// across a crash at the price of partial imports after an error.
     public var commitEveryBytes = Int.max
-    /// Flush a channel's pending buckets when they hold more than this many bytes.
-    public var pendingBytesLimit = 48 << 20
+    /// Flush a channel's pending buckets when they hold more than this many bytes of message
+    /// JSON. What they really take is about 1.5× that (the dictionary, ts strings); 48 MiB made
+    /// the import of a 1M-message export peak near 200 MiB (issue 18: docs/BENCHMARKS.md, "Memory").
+    public var pendingBytesLimit = 16 << 20
     /// Download the files that messages link to and the export does not hold (`--fetch-files`).
     public var fetchFiles = false
     /// How downloads are made (token, concurrency, timeout, size limit); used with `fetchFiles`.
@@ -327,6 +329,8 @@ public final class Importer {
             }
         }
         if !pending.isEmpty { try flush(&pending, cno: try channel(), conversation: conversation, export: export) }
+        // Its retention view is written now, not at commit: an import holds one conversation's.
+        if let cno { try archive.flushViews(cno: cno) }
     }
 
     /// Merges pending messages into their buckets and writes the changed ones, and stores the
