@@ -88,9 +88,12 @@ extension Archive {
         return KDF.keyedHash(key: digestKey, context: "record", w.bytes)
     }
 
+    /// Whether this archive keeps keyed message digests (format 4 on).
+    var keepsDigests: Bool { formatVersion >= 4 && data.hasV4 }
+
     /// Replaces a bucket's digests by those of `segment` (every full-key write of a bucket).
     func refreshDigests(_ ref: BucketRef, _ segment: Segment) throws {
-        guard formatVersion >= 4, data.hasV4 else { return }
+        guard keepsDigests else { return }
         try data.deleteDigests(ref)
         for m in segment.messages { try data.insertDigest(ref, messageDigest(cno: ref.cno, m)) }
     }

@@ -147,12 +147,49 @@ extension Archive {
     /// size of the sealed segment.
     @discardableResult
     func write(_ segment: Segment, at ref: BucketRef) throws -> Int {
-        let key = try bucketKey(ref) ?? createBucketKey(ref)
-        let body = sealSegment(segment, at: ref, key: key)
-        try data.putSegment(.init(ref: ref, messages: Int64(segment.messages.count), body: body))
-        try refreshDigests(ref, segment)
-        noteView(ref, segment.messages)
-        return body.count
+        let key = try writableBucketKey(ref)
+        return try store(sealForWrite(segment, at: ref, key: key, zstd: zstd, digests: keepsDigests, fields: nil))
+    }
+
+    /// The key a full-key write of a bucket seals under: its own, made when it has none.
+    func writableBucketKey(_ ref: BucketRef) throws -> SecretKey {
+        try bucketKey(ref) ?? createBucketKey(ref)
+    }
+
+    /// A bucket's new content, sealed and summarised, not yet stored: what `write` computes
+    /// without touching either file, so an import runs it on every core (`ParallelWork`).
+    struct SealedBucket: @unchecked Sendable {
+        let ref: BucketRef
+        let messages: Int64
+        let body: [UInt8]
+        /// Its messages' keyed digests (format 4), in segment order.
+        let digests: [[UInt8]]
+        /// Its retention-view entry (format 6), when the archive keeps views.
+        let view: RetentionView.Bucket?
+    }
+
+    /// Seals `segment` under `key` with `zstd` (one context per thread), and computes its
+    /// digests (when `digests`: `keepsDigests`, asked on the archive's thread) and view entry.
+    /// Reads only what never changes while the archive is open (its id, format, digest key)
+    /// and touches neither file, so it may run on any thread. `fields`, when given, are the
+    /// segment's messages' fields in order (the view reads their authors).
+    func sealForWrite(_ segment: Segment, at ref: BucketRef, key: SecretKey, zstd: Zstd, digests: Bool, fields: [MessageFields]?) -> SealedBucket {
+        let body = sealSegment(segment, at: ref, key: key, zstd: zstd)
+        let digests = digests ? segment.messages.map { messageDigest(cno: ref.cno, $0) } : []
+        var view: RetentionView.Bucket?
+        if keepsViews { view = fields.map { RetentionView.Bucket(segment.messages, fields: $0) } ?? RetentionView.Bucket(segment.messages) }
+        return SealedBucket(ref: ref, messages: Int64(segment.messages.count), body: body, digests: digests, view: view)
+    }
+
+    /// Stores a sealed bucket: its ciphertext, its digests and its view entry. Returns the ciphertext's size.
+    func store(_ sealed: SealedBucket) throws -> Int {
+        try data.putSegment(.init(ref: sealed.ref, messages: sealed.messages, body: sealed.body))
+        if keepsDigests {
+            try data.deleteDigests(sealed.ref)
+            for d in sealed.digests { try data.insertDigest(sealed.ref, d) }
+        }
+        if let view = sealed.view { noteView(sealed.ref, bucket: view) }
+        return sealed.body.count
     }
 
     // MARK: - Counts and files

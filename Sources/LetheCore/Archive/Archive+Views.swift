@@ -125,6 +125,21 @@ extension Archive {
         }
     }
 
+    /// Notes a bucket a full-key write replaced, by its view entry (computed beforehand, on any thread).
+    func noteView(_ ref: BucketRef, bucket: RetentionView.Bucket) {
+        guard keepsViews else { return }
+        precondition(role == nil, "a role-key import writes deltas")
+        var p = pendingViews[ref.cno, default: PendingView()]
+        if bucket.messages == 0 {
+            p.buckets[ref.bucket] = nil
+            p.emptied.insert(ref.bucket)
+        } else {
+            p.buckets[ref.bucket] = bucket
+            p.emptied.remove(ref.bucket)
+        }
+        pendingViews[ref.cno] = p
+    }
+
     /// Writes the views this transaction's notes call for (in `commitWrite`, before the manifest).
     func flushViews() throws {
         defer { pendingViews = [:] }

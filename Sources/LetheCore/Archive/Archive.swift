@@ -596,6 +596,11 @@ public final class Archive {
     // MARK: - Sealed records (zstd, then AEAD; the archive's own zstd context)
 
     func sealSegment(_ segment: Segment, at ref: BucketRef, key: SecretKey) -> [UInt8] {
+        sealSegment(segment, at: ref, key: key, zstd: zstd)
+    }
+
+    /// The same with a given zstd context: one per thread when sealing on several.
+    func sealSegment(_ segment: Segment, at ref: BucketRef, key: SecretKey, zstd: Zstd) -> [UInt8] {
         var plain = segment.encoded()
         defer { Sodium.wipe(&plain) }
         // Format 5: with the built-in dictionary (FORMAT.md §4a). An archive is upgraded at

@@ -65,6 +65,16 @@ struct RetentionView: Equatable, Sendable {
             }
         }
 
+        /// The same from the messages' fields, already extracted (`fields[i]` of `messages[i]`).
+        init(_ messages: [Segment.Message], fields: [MessageFields]) {
+            precondition(messages.count == fields.count)
+            self.messages = Int64(messages.count)
+            for (m, f) in zip(messages, fields) {
+                guard let user = f.user else { continue }
+                authorDays[user, default: []].insert(RetentionView.day(of: m.ts.seconds))
+            }
+        }
+
         init(messages: Int64, authorDays: [String: Set<Int64>]) {
             self.messages = messages
             self.authorDays = authorDays

@@ -10,9 +10,37 @@ struct SharedFile {
 
     /// The `files[]` elements of a message that carry an id (a file Slack removed has
     /// `mode: "tombstone"` and no content to get).
+    /// The files a bucket's incoming messages share, each once, in ts order (the first sharer's copy).
+    static func wanted(in incoming: [String: Segment.Message]) -> [SharedFile] {
+        var wanted: [SharedFile] = []
+        var seen = Set<String>()
+        for m in incoming.values.sorted(by: { $0.ts < $1.ts }) {
+            for f in SharedFile.all(in: m.json) where seen.insert(f.id).inserted { wanted.append(f) }
+        }
+        return wanted
+    }
+
+    /// False when `json` certainly has no `file` or `files` key: neither the bytes `"file` nor
+    /// an escape `\u` (the only way to spell a letter otherwise) occur in it. Most messages
+    /// share no file; this spares them the walk of the object.
+    static func mayShare(_ json: [UInt8]) -> Bool {
+        json.withUnsafeBytes { buf -> Bool in
+            let n = buf.count
+            var i = 0
+            while i + 1 < n {
+                let b = buf[i]
+                if b == UInt8(ascii: "\\") && buf[i + 1] == UInt8(ascii: "u") { return true }
+                if b == UInt8(ascii: "\"") && i + 5 < n && buf[i + 1] == UInt8(ascii: "f") && buf[i + 2] == UInt8(ascii: "i")
+                    && buf[i + 3] == UInt8(ascii: "l") && buf[i + 4] == UInt8(ascii: "e") { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
     static func all(in json: [UInt8]) -> [SharedFile] {
         // The search extractor's one walk of the object says whether there is anything to parse.
-        guard !MessageExtract.extract(json).fileIDs.isEmpty,
+        guard mayShare(json), !MessageExtract.extract(json).fileIDs.isEmpty,
               let files = (try? JSONValue.parse(json))?["files"]?.arrayValue
         else { return [] }
         return files.compactMap { f in
@@ -64,12 +92,7 @@ struct PendingFetch {
 extension Importer {
     /// Stores the files that the bucket's incoming messages share and the archive does not hold
     /// yet, from the export's copies (or queues their download). Returns the terms of their text.
-    func attachFiles(_ ref: BucketRef, incoming: [String: Segment.Message], conversation: Conversation, export: SlackExport) throws -> Set<BloomFilter.TermHash> {
-        var wanted: [SharedFile] = []
-        var seen = Set<String>()
-        for m in incoming.values.sorted(by: { $0.ts < $1.ts }) {
-            for f in SharedFile.all(in: m.json) where seen.insert(f.id).inserted { wanted.append(f) }
-        }
+    func attachFiles(_ ref: BucketRef, wanted: [SharedFile], conversation: Conversation, export: SlackExport) throws -> Set<BloomFilter.TermHash> {
         guard !wanted.isEmpty else { return [] }
         if archive.role != nil {
             // The import role holds no bucket key: it cannot seal into a bucket's index.

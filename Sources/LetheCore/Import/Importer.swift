@@ -114,6 +114,14 @@ public struct FetchFailure: Codable, Sendable, Equatable {
 public final class Importer {
     let archive: Archive
     let options: ImportOptions
+    /// The workers that seal and index a flush's buckets, each with its own zstd context and fold cache.
+    let sealers = ParallelWork { Sealer() }
+
+    /// What one worker of a flush keeps: contexts that are not thread-safe.
+    final class Sealer {
+        let zstd = Zstd()
+        let pieces = IndexTerms.PieceCache()
+    }
     weak var progress: ProgressReporter?
     var report = ImportReport()
     var bytesSinceCommit = 0
@@ -336,31 +344,100 @@ public final class Importer {
     /// Merges pending messages into their buckets and writes the changed ones, and stores the
     /// files they share. Then adds the new and changed messages' terms, and the new files'
     /// text, to their epochs' search filters.
+    ///
+    /// In three steps, so that both cores work: this thread, which alone touches SQLite, merges
+    /// each bucket with its stored copy; every core then extracts terms, compresses and seals
+    /// (`ParallelWork`); this thread stores the results in bucket order. What is written is what
+    /// one thread would write.
     private func flush(_ pending: inout [Int64: [String: Segment.Message]], cno: Int64, conversation: Conversation, export: SlackExport) throws {
-        var terms: [Int64: Set<BloomFilter.TermHash>] = [:]
+        defer { pending.removeAll(keepingCapacity: true) }
+        if archive.role != nil { return try flushDeltas(pending, cno: cno, conversation: conversation, export: export) }
+
+        var plans: [BucketPlan] = []
         for bucket in pending.keys.sorted() {
             guard let incoming = pending[bucket] else { continue }
             let ref = BucketRef(cno: cno, bucket: bucket)
-            let damagedBefore = archive.damaged.count
-            let changed = try mergeBucket(ref, incoming: incoming, channelID: conversation.id)
-            var set = terms[IndexFilter.epoch(of: bucket), default: []]
-            for m in changed { IndexTerms.add(MessageFields(m), to: &set) }
-            if archive.damaged.count == damagedBefore {
-                set.formUnion(try attachFiles(ref, incoming: incoming, conversation: conversation, export: export))
+            guard let merge = try mergeBucket(ref, incoming: incoming, channelID: conversation.id) else { continue }  // damaged: left as it is
+            let key = try merge.segment.map { _ in try archive.writableBucketKey(ref) }
+            plans.append(BucketPlan(ref: ref, incoming: incoming, segment: merge.segment, changed: merge.changed, key: key))
+        }
+
+        let done = Importer.prepare(plans, archive: archive, on: sealers)
+
+        var terms: [Int64: Set<BloomFilter.TermHash>] = [:]
+        for (plan, work) in zip(plans, done) {
+            if let sealed = work.sealed {
+                bytesSinceCommit += try archive.store(sealed)
+                report.bucketsWritten += 1
             }
-            if !set.isEmpty { terms[IndexFilter.epoch(of: bucket)] = set }
+            var set = work.terms
+            set.formUnion(try attachFiles(plan.ref, wanted: work.files, conversation: conversation, export: export))
+            if !set.isEmpty { terms[IndexFilter.epoch(of: plan.ref.bucket), default: []].formUnion(set) }
         }
         for (epoch, set) in terms.sorted(by: { $0.key < $1.key }) {
             try archive.addToFilter(set, FilterRef(cno: cno, epoch: epoch))
         }
-        pending.removeAll(keepingCapacity: true)
     }
 
-    /// Returns the messages that were added or changed.
-    private func mergeBucket(_ ref: BucketRef, incoming: [String: Segment.Message], channelID: String) throws -> [Segment.Message] {
-        if archive.role != nil { return try writeDelta(ref, incoming: incoming) }
+    /// A role-key import's flush: each bucket's new messages go in a delta segment (no merge, no filter).
+    private func flushDeltas(_ pending: [Int64: [String: Segment.Message]], cno: Int64, conversation: Conversation, export: SlackExport) throws {
+        for bucket in pending.keys.sorted() {
+            guard let incoming = pending[bucket] else { continue }
+            let ref = BucketRef(cno: cno, bucket: bucket)
+            try writeDelta(ref, incoming: incoming)
+            _ = try attachFiles(ref, wanted: SharedFile.wanted(in: incoming), conversation: conversation, export: export)
+        }
+    }
+
+    /// One bucket of a flush, merged: what the workers seal and index.
+    struct BucketPlan: @unchecked Sendable {
+        let ref: BucketRef
+        let incoming: [String: Segment.Message]
+        /// The bucket's new content; nil when no message changed (nothing to write).
+        let segment: Segment?
+        /// The messages added or changed: their terms go in the filter.
+        let changed: [Segment.Message]
+        /// The key `segment` is sealed under.
+        let key: SecretKey?
+    }
+
+    /// What a worker makes of a `BucketPlan`.
+    struct BucketWork: @unchecked Sendable {
+        let sealed: Archive.SealedBucket?
+        let terms: Set<BloomFilter.TermHash>
+        /// The files its incoming messages share, in ts order.
+        let files: [SharedFile]
+    }
+
+    /// `prepare` of every plan, on every worker.
+    static func prepare(_ plans: [BucketPlan], archive: Archive, on workers: ParallelWork<Sealer>) -> [BucketWork] {
+        let digests = archive.keepsDigests
+        return workers.map(plans.count) { sealer, i in prepare(plans[i], archive: archive, with: sealer, digests: digests) }
+    }
+
+    /// The pure part of writing a bucket: fields, terms, shared files, the sealed segment.
+    /// Runs on any thread (`Archive.sealForWrite`).
+    static func prepare(_ plan: BucketPlan, archive: Archive, with sealer: Sealer, digests: Bool) -> BucketWork {
+        var sealed: Archive.SealedBucket?
+        var terms = Set<BloomFilter.TermHash>()
+        if let segment = plan.segment, let key = plan.key {
+            // One extraction per message serves the view and, when every message is new, the terms.
+            let fields = segment.messages.map(MessageFields.init)
+            sealed = archive.sealForWrite(segment, at: plan.ref, key: key, zstd: sealer.zstd, digests: digests, fields: fields)
+            if plan.changed.count == segment.messages.count {
+                for f in fields { IndexTerms.add(f, to: &terms, cache: sealer.pieces) }
+            } else {
+                for m in plan.changed { IndexTerms.add(MessageFields(m), to: &terms, cache: sealer.pieces) }
+            }
+        }
+        return BucketWork(sealed: sealed, terms: terms, files: SharedFile.wanted(in: plan.incoming))
+    }
+
+    /// Merges incoming messages with the bucket's stored copy (counted in the report). Returns the
+    /// bucket's new content (nil when nothing changed) and the messages that changed; nil when
+    /// the stored copy does not open (damaged: warned, and left for a restore).
+    private func mergeBucket(_ ref: BucketRef, incoming: [String: Segment.Message], channelID: String) throws -> (segment: Segment?, changed: [Segment.Message])? {
         var merged: [String: Segment.Message] = [:]
-        var changed: [Segment.Message] = []
         do {
             if let segment = try archive.segment(ref) {
                 // An archive written before ts identities were normalised may hold one instant
@@ -375,7 +452,7 @@ public final class Importer {
                 damageWarned = archive.damaged.count
                 try warn(ImportWarning(file: channelID, reason: "\(e.message): its \(incoming.count) incoming messages were not merged; restore data.db from a backup, then import again"))
             }
-            return []
+            return nil
         }
         let counts = Importer.merge(into: &merged, incoming: incoming)
         report.messagesAdded += counts.added
@@ -384,19 +461,15 @@ public final class Importer {
         report.itemsAdded += counts.itemsAdded
         report.itemsUpdated += counts.itemsUpdated
         report.itemsUnchanged += counts.itemsUnchanged
-        changed = counts.changed
-        guard !changed.isEmpty else { return [] }
-        let segment = Segment(messages: Importer.ordered(merged.values))
-        bytesSinceCommit += try archive.write(segment, at: ref)
-        report.bucketsWritten += 1
-        return changed
+        guard !counts.changed.isEmpty else { return (nil, []) }
+        return (Segment(messages: Importer.ordered(merged.values)), counts.changed)
     }
 
     /// A role-key import's bucket: the messages the archive does not hold exactly (by keyed
     /// digest) go in one delta segment under a new key sealed to the archive. Nothing is
     /// merged and no filter is touched (the import role can open neither): the compaction
-    /// does both. Returns no messages, so no filter is written.
-    private func writeDelta(_ ref: BucketRef, incoming: [String: Segment.Message]) throws -> [Segment.Message] {
+    /// does both.
+    private func writeDelta(_ ref: BucketRef, incoming: [String: Segment.Message]) throws {
         var fresh: [Segment.Message] = []
         for m in incoming.values {
             if try archive.hasMessage(ref, m) {
@@ -405,13 +478,12 @@ public final class Importer {
                 fresh.append(m)
             }
         }
-        guard !fresh.isEmpty else { return [] }
+        guard !fresh.isEmpty else { return }
         bytesSinceCommit += try archive.writeDelta(Segment(messages: Importer.ordered(fresh)), at: ref)
         let items = fresh.count(where: { $0.item != nil })
         report.messagesDeferred += fresh.count - items
         report.itemsDeferred += items
         report.bucketsWritten += 1
-        return []
     }
 
     /// What one merge did.

@@ -120,17 +120,36 @@ extension MessageFields {
 /// straight from the bytes; only pieces holding non-ASCII go through
 /// `TextFolding` and `Tokenizer`.
 enum IndexTerms {
-    static func add(_ m: MessageFields, to set: inout Set<BloomFilter.TermHash>) {
+    /// The terms of non-ASCII pieces already folded, by the piece's bytes: folding (NFKD, case
+    /// mapping, NFC) is the costliest step of indexing, and a chat's words repeat. Exact: a
+    /// piece's terms depend on its bytes alone. One per thread; bounded (emptied when full).
+    final class PieceCache {
+        private var terms: [[UInt8]: [BloomFilter.TermHash]] = [:]
+        private let limit: Int
+
+        init(limit: Int = 32_768) { self.limit = limit }
+
+        func terms(of piece: UnsafeBufferPointer<UInt8>) -> [BloomFilter.TermHash] {
+            let key = Array(piece)
+            if let known = terms[key] { return known }
+            let made = Tokenizer.terms(TextFolding.fold(String(decoding: piece, as: UTF8.self))).map(BloomFilter.termHash)
+            if terms.count >= limit { terms.removeAll(keepingCapacity: true) }
+            terms[key] = made
+            return made
+        }
+    }
+
+    static func add(_ m: MessageFields, to set: inout Set<BloomFilter.TermHash>, cache: PieceCache? = nil) {
         var text = m.text
         let hasMarkup = text.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }
         if hasMarkup { text = m.searchableText }
-        addText(text, to: &set)
-        if !m.attachedText.isEmpty { addText(m.attachedText, to: &set) }
+        addText(text, to: &set, cache: cache)
+        if !m.attachedText.isEmpty { addText(m.attachedText, to: &set, cache: cache) }
         for p in Tokenizer.pseudoTerms(of: m) { set.insert(BloomFilter.termHash(p)) }
     }
 
     /// The terms of plain text (no markup is rendered).
-    static func addText(_ s: String, to set: inout Set<BloomFilter.TermHash>) {
+    static func addText(_ s: String, to set: inout Set<BloomFilter.TermHash>, cache: PieceCache? = nil) {
         var text = s
         text.withUTF8 { buf in
             var pieceStart = 0
@@ -142,21 +161,25 @@ enum IndexTerms {
                 if b >= 0x80 {
                     pieceASCII = false
                 } else if !isAlnum(b) && (i + 1 == n || buf[i + 1] < 0x80) {
-                    addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<i]), ascii: pieceASCII, to: &set)
+                    addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<i]), ascii: pieceASCII, to: &set, cache: cache)
                     pieceStart = i + 1
                     pieceASCII = true
                 }
                 i += 1
             }
-            addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<n]), ascii: pieceASCII, to: &set)
+            addPiece(UnsafeBufferPointer(rebasing: buf[pieceStart..<n]), ascii: pieceASCII, to: &set, cache: cache)
         }
     }
 
     @inline(__always)
     static func isAlnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) }
 
-    private static func addPiece(_ piece: UnsafeBufferPointer<UInt8>, ascii: Bool, to set: inout Set<BloomFilter.TermHash>) {
+    private static func addPiece(_ piece: UnsafeBufferPointer<UInt8>, ascii: Bool, to set: inout Set<BloomFilter.TermHash>, cache: PieceCache?) {
         guard !piece.isEmpty else { return }
+        if !ascii, let cache {
+            set.formUnion(cache.terms(of: piece))
+            return
+        }
         if !ascii {
             for t in Tokenizer.terms(TextFolding.fold(String(decoding: piece, as: UTF8.self))) { set.insert(BloomFilter.termHash(t)) }
             return
