@@ -175,6 +175,7 @@ public final class SearchEngine {
     private func search(level: [BucketRef], _ query: SearchQuery, groups: [[String]], options: SearchOptions,
                         wanted: [Int64: Conversation], into found: inout [Found], stats: inout SearchStats) throws -> Bool {
         let relevance = options.sort == .relevance
+        let phrases = query.requiredPhrases
         var unverified: [Found] = []
         for ref in level {
             guard let channel = wanted[ref.cno] else { continue }
@@ -189,7 +190,7 @@ public final class SearchEngine {
             stats.bucketsDecrypted += 1
             stats.messagesScanned += messages.count
             for (index, fields) in archive.searchFields(messages, of: ref).enumerated() {
-                guard IndexTerms.mayMatch(fields, groups: groups) else { continue }
+                guard IndexTerms.mayMatch(fields, groups: groups, phrases: phrases) else { continue }
                 if relevance {
                     guard let match = matcher.matches(query, fields, channel: channel, users: users, highlights: true) else { continue }
                     found.append(Found(channel: channel, fields: fields, score: match.highlights.count, bucketMessages: messages, index: index))

@@ -207,7 +207,11 @@ extension IndexTerms {
     /// term is a lowercase run of letters and digits, so "t is a term" is "t occurs, case
     /// aside, with no letter or digit on either side", found without building any term.
     /// Non-ASCII text returns true and is left to the matcher.
-    static func mayMatch(_ m: MessageFields, groups: [[String]]) -> Bool {
+    ///
+    /// `phrases` (the query's required patterns of several terms, `SearchQuery.requiredPhrases`) are
+    /// checked there too, as runs of consecutive terms: in ASCII text that is exact, so a phrase
+    /// query's candidates that hold its words apart never reach the matcher's folding and tokenizing.
+    static func mayMatch(_ m: MessageFields, groups: [[String]], phrases: [SearchQuery.TermPattern] = []) -> Bool {
         guard !groups.isEmpty else { return true }
         func isPseudo(_ term: String) -> Bool { term.utf8.contains(UInt8(ascii: ":")) }
         var pseudo: Set<String>?
@@ -230,8 +234,53 @@ extension IndexTerms {
             for group in groups where !group.allSatisfy(isPseudo) {
                 guard group.contains(where: { isPseudo($0) ? hasPseudo($0) : containsWord(buf, $0) }) else { return false }
             }
+            for p in phrases where !containsPhrase(buf, p) { return false }
             return true
         }
+    }
+
+    /// Whether `pattern`'s terms occur as consecutive runs of letters and digits of ASCII `text`,
+    /// case aside (the last one as a prefix of its run when `pattern.isPrefix`): exactly
+    /// `pattern.occurs(in:)` on the text's folded terms, because an ASCII text's terms are its
+    /// lowercased runs of letters and digits. A term that is not lowercase ASCII letters and
+    /// digits is no term of ASCII text.
+    static func containsPhrase(_ text: UnsafeBufferPointer<UInt8>, _ pattern: SearchQuery.TermPattern) -> Bool {
+        let words = pattern.terms.map { Array($0.utf8) }
+        guard let first = words.first, words.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isAlnum) }) else { return false }
+        let n = text.count
+        let lastWord = words.count - 1
+        /// The end of `w` matched at `i` (a run's start), or nil.
+        func match(_ w: [UInt8], at i: Int, prefix: Bool) -> Int? {
+            guard i + w.count <= n else { return nil }
+            for k in 0..<w.count {
+                let b = text[i + k]
+                if (b >= 0x41 && b <= 0x5A ? b + 0x20 : b) != w[k] { return nil }
+            }
+            var end = i + w.count
+            if prefix {
+                while end < n && isAlnum(text[end]) { end += 1 }
+            } else if end < n && isAlnum(text[end]) {
+                return nil
+            }
+            return end
+        }
+        var i = 0
+        while i < n {
+            // i is the start of a run of letters and digits.
+            guard isAlnum(text[i]) else { i += 1; continue }
+            var at = i
+            var ok = true
+            for (j, w) in words.enumerated() {
+                if j > 0 {
+                    while at < n && !isAlnum(text[at]) { at += 1 }
+                }
+                guard let end = match(j == 0 ? first : w, at: at, prefix: j == lastWord && pattern.isPrefix) else { ok = false; break }
+                at = end
+            }
+            if ok { return true }
+            while i < n && isAlnum(text[i]) { i += 1 }
+        }
+        return false
     }
 
     /// Whether `word` (lowercase ASCII letters and digits) is a whole run of letters and digits in `text`, case aside.

@@ -136,6 +136,10 @@ public struct SearchQuery: Sendable, Equatable {
         return keys
     }
 
+    /// The required patterns of several terms (phrases, and words like `e-mail` that fold to
+    /// several): the engine's per-message pre-check looks for them as runs (`IndexTerms.mayMatch`).
+    public var requiredPhrases: [TermPattern] { required.filter { $0.terms.count > 1 } }
+
     /// What the engine looks up in a Bloom filter before decrypting: groups of
     /// alternatives, every group needing one hit (an AND of ORs). A filter that
     /// misses every term of some group cannot hold a match.
