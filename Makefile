@@ -132,8 +132,11 @@ clean:
 #   make bench-quick  about 50,000 messages, about a minute after the build (CI smoke test)
 #   make bench BENCH_ARGS='--json bench.json'   more options: python3 Benchmarks/bench.py --help
 #   make bench-files  attached files: 2 GiB imported and exported beside cp -r and tar | zstd -3 (not in CI)
+#   make bench-scale  import, size and search at 100k, 1M and 5M messages: a table and docs/images/scale.png
+#                     (about 40 minutes and ~20 GB of scratch under /tmp; not in CI;
+#                     make bench-scale BENCH_ARGS='--sizes 10000,30000' to try it)
 BENCH_ARGS ?=
-.PHONY: bench bench-quick bench-files
+.PHONY: bench bench-quick bench-files bench-scale
 
 bench: deps
 	python3 Benchmarks/bench.py $(BENCH_ARGS)
@@ -144,6 +147,9 @@ bench-quick: deps
 
 bench-files: deps
 	python3 Benchmarks/bench_files.py $(BENCH_ARGS)
+
+bench-scale: deps
+	python3 Benchmarks/bench_scale.py $(BENCH_ARGS)
 
 # Fuzzing (docs/SECURITY.md, "Fuzzing"): libFuzzer + AddressSanitizer on each target in turn,
 # FUZZ_SECONDS each, starting from Tests/FuzzCorpus/<target>/ copied into FUZZ_DIR (the

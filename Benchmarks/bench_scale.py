@@ -87,7 +87,12 @@ def table(rows, meta):
     f, fb, ra = bench.fmt, bench.fmt_bytes, bench.ratio
     out = ["Scaling run %s, commit %s%s, %s; shape %s; %d whole-process runs per query (median)." % (
         meta["date"], (meta["commit"] or "?")[:12], " + uncommitted changes" if meta["dirty"] else "",
-        meta["machine_line"], meta["shape"], meta["runs"]), ""]
+        meta["machine_line"], meta["shape"], meta["runs"])]
+    if meta.get("resumed_from"):
+        r = meta["resumed_from"]
+        out[0] += " Sizes %s from the earlier run %s, commit %s." % (
+            ", ".join(format(n, ",") for n in r["measured"]), r["date"], (r["commit"] or "?")[:12])
+    out.append("")
     head = ["figure"] + ["%s msgs" % format(r["messages"], ",") for r in rows] + ["growth (figure ratio per size ratio)"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
@@ -185,6 +190,8 @@ def main(argv):
     ap.add_argument("--json", default="/tmp/lethe-scale.json", help="every figure of every size (default %(default)s)")
     ap.add_argument("--table", default="/tmp/lethe-scale.md", help="the markdown table (default %(default)s)")
     ap.add_argument("--plot", default=os.path.join(ROOT, "docs", "images", "scale.png"), help="the PNG (default docs/images/scale.png)")
+    ap.add_argument("--resume", metavar="JSON", help="start from the sizes a previous run wrote to this JSON file "
+                    "(same shape and runs): they are kept, not measured again")
     ap.add_argument("--workdir", default="/tmp", help="where each size's scratch folder is made (removed after the size)")
     a = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -212,7 +219,17 @@ def main(argv):
             "runs": a.runs, "sizes": sizes}
     print("bench_scale: sizes %s; shape %s" % (", ".join(format(s, ",") for s in sizes), meta["shape"]), flush=True)
     rows, results = [], []
+    if a.resume:
+        with open(a.resume) as f:
+            old = json.load(f)
+        if old["meta"]["shape"] != meta["shape"] or old["meta"]["runs"] != meta["runs"]:
+            raise bench.BenchError("%s was measured with another shape or --runs" % a.resume)
+        rows, results = old["rows"], old["results"]
+        meta["resumed_from"] = dict(old["meta"], measured=[r["messages"] for r in rows])
+        bench.log("kept %s from %s" % (", ".join(format(r["messages"], ",") for r in rows), a.resume))
     for n in sizes:
+        if any(r["messages"] == n for r in rows):
+            continue
         sh = shape(n, a.shape)
         args = types.SimpleNamespace(messages=n, seed=a.seed, runs=a.runs, sections=sections, **sh)
         work = tempfile.mkdtemp(prefix="lethe-scale-%d-" % n, dir=a.workdir)
@@ -226,6 +243,8 @@ def main(argv):
         R["total_seconds"] = time.perf_counter() - t0
         results.append(R)
         rows.append(row_of(R))
+        order = sorted(range(len(rows)), key=lambda i: rows[i]["messages"])
+        rows, results = [rows[i] for i in order], [results[i] for i in order]
         with open(a.json, "w") as f:
             json.dump({"meta": meta, "rows": rows, "results": results}, f, indent=2, ensure_ascii=False)
             f.write("\n")
