@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 import types
 
@@ -167,7 +168,7 @@ def plot(rows, path, meta):
         ax.legend(fontsize=7)
     axes[-1].axis("off")
     axes[-1].text(0, 0.5, "Lethe scaling (issue 18, goal 5)\ncommit %s\n%s\nshape: %s\nlog-log axes; every figure\nbeside its baseline from the same run\n(shared 2-core machine: noisy)" % (
-        (meta["commit"] or "?")[:12], meta["date"], meta["shape"]), fontsize=9, va="center")
+        (meta["commit"] or "?")[:12], meta["date"], "\n".join(textwrap.wrap(meta["shape"], 34))), fontsize=9, va="center")
     fig.tight_layout()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fig.savefig(path, dpi=90)
