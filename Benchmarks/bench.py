@@ -47,6 +47,24 @@ class BenchError(Exception):
     pass
 
 
+# What a run can measure besides the folder import and the FTS5 load, which every run makes.
+SECTIONS = ("import-zip", "size", "tar-zstd", "compression", "search", "grep", "serve", "export", "retention",
+            "forget", "role-keys")
+NEEDS = {"tar-zstd": "size", "grep": "search", "serve": "search", "export": "import-zip"}
+
+
+def parse_sections(text):
+    """The set of sections a --sections value names ("all": every one)."""
+    names = set(SECTIONS) if text.strip() == "all" else {n.strip() for n in text.split(",") if n.strip()}
+    unknown = names - set(SECTIONS)
+    if unknown:
+        raise BenchError("unknown section(s) %s; known: %s" % (", ".join(sorted(unknown)), ",".join(SECTIONS)))
+    for n, dep in NEEDS.items():
+        if n in names and dep not in names:
+            raise BenchError("section %s needs section %s" % (n, dep))
+    return names
+
+
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
@@ -175,7 +193,8 @@ def build(products):
 
 def generate_lethe_gen(gen_bin, a, out, zip_path, truth_path):
     run([gen_bin, "--messages", str(a.messages), "--channels", str(a.channels), "--users", str(a.users),
-         "--days", str(a.days), "--seed", str(a.seed), "--out", out, "--zip", zip_path, "--truth", truth_path])
+         "--days", str(a.days), "--seed", str(a.seed), "--out", out, "--truth", truth_path]
+        + (["--zip", zip_path] if zip_path else []))
     with open(truth_path) as f:
         return json.load(f)
 
@@ -469,7 +488,11 @@ def main(argv):
                     "(default: a new one under /tmp, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    ap.add_argument("--sections", default="all", help="comma-separated sections to run besides the folder import "
+                    "and the FTS5 load (always run): %s (default: all). Without import-zip and size no zip is written"
+                    % ",".join(SECTIONS))
     a = ap.parse_args(argv)
+    a.sections = parse_sections(a.sections)
     preset = SIZES["quick" if a.quick else "full"]
     for k, v in preset.items():
         if getattr(a, k) is None:
@@ -596,7 +619,9 @@ def bench(a, generator, bin_dir, lethe, work):
          "rss_method": "/usr/bin/time -v" if os.access(TIME_V, os.X_OK) else "getrusage(RUSAGE_CHILDREN)"}
     T = Table()
     export = os.path.join(work, "export")
-    zip_path = os.path.join(work, "export.zip")
+    sec = getattr(a, "sections", None) or set(SECTIONS)
+    want_zip = "import-zip" in sec or "size" in sec
+    zip_path = os.path.join(work, "export.zip") if want_zip else None
     truth_path = os.path.join(work, "truth.json")
 
     # -- generate
@@ -609,7 +634,7 @@ def bench(a, generator, bin_dir, lethe, work):
     R["generate_seconds"] = time.perf_counter() - t0
     raw = dir_bytes(export)
     n_msgs = truth.get("messages", a.messages)
-    R["export"] = {"messages": n_msgs, "raw_bytes": raw, "zip_bytes": os.path.getsize(zip_path),
+    R["export"] = {"messages": n_msgs, "raw_bytes": raw, "zip_bytes": os.path.getsize(zip_path) if zip_path else None,
                    "day_files": truth.get("day_file_count"), "first_day": truth["first_day"],
                    "last_day": truth["last_day"]}
 
@@ -618,30 +643,30 @@ def bench(a, generator, bin_dir, lethe, work):
     arch_dir = os.path.join(work, "archive-folder")
     arch_zip = os.path.join(work, "archive-zip")
     run([lethe, "init", "--archive", arch_dir, "--key-file", key, "--json"])
-    run([lethe, "init", "--archive", arch_zip, "--key-file", key, "--json"])
     log("lethe import (folder)")
     imp = run([lethe, "import", "--archive", arch_dir, "--key-file", key, "--json", export], measure_rss=True)
     imp_j = imp.json()
-    log("lethe import (zip)")
-    impz = run([lethe, "import", "--archive", arch_zip, "--key-file", key, "--json", zip_path], measure_rss=True)
-    impz_j = impz.json()
+    imports = [("folder", imp, imp_j, "single run")]
+    if "import-zip" in sec:
+        run([lethe, "init", "--archive", arch_zip, "--key-file", key, "--json"])
+        log("lethe import (zip)")
+        impz = run([lethe, "import", "--archive", arch_zip, "--key-file", key, "--json", zip_path], measure_rss=True)
+        impz_j = impz.json()
+        imports.append(("zip", impz, impz_j, "single run; baseline loads the folder"))
     log("baseline load (python + sqlite FTS5)")
     db = os.path.join(work, "baseline.db")
     bl = run([sys.executable, BASELINE, "load", export, db], measure_rss=True)
     bl_j = bl.json()
-    R["import"] = {
-        "lethe_folder": {"seconds": imp.seconds, "rss_kb": imp.rss_kb, "report": imp_j},
-        "lethe_zip": {"seconds": impz.seconds, "rss_kb": impz.rss_kb, "report": impz_j},
-        "baseline": {"seconds": bl.seconds, "rss_kb": bl.rss_kb, "report": bl_j},
-    }
-    for name, r, j in (("folder", imp, imp_j), ("zip", impz, impz_j)):
+    R["import"] = {"lethe_" + name: {"seconds": r.seconds, "rss_kb": r.rss_kb, "report": j}
+                   for name, r, j, _ in imports}
+    R["import"]["baseline"] = {"seconds": bl.seconds, "rss_kb": bl.rss_kb, "report": bl_j}
+    for name, r, j, _ in imports:
         added = j.get("messages_added")
         if added != bl_j["messages"]:
             log("note: lethe import (%s) added %s messages, the baseline loaded %s" % (name, added, bl_j["messages"]))
     T.section("import (one run each; wall time of the whole process)")
     mb = raw / 1e6
-    for label, r, j, base_note in (("folder", imp, imp_j, "single run"),
-                                   ("zip", impz, impz_j, "single run; baseline loads the folder")):
+    for label, r, j, base_note in imports:
         added = j.get("messages_added", 0)
         T.add("import %s: seconds" % label, fmt(r.seconds, " s"), fmt(bl.seconds, " s"), ratio(r.seconds, bl.seconds),
               "%s; %s msgs added" % (base_note, format(added, ",")))
@@ -653,194 +678,209 @@ def bench(a, generator, bin_dir, lethe, work):
               fmt(bl.rss_kb and bl.rss_kb / 1024, " MiB"), ratio(r.rss_kb, bl.rss_kb), R["rss_method"])
 
     # -- size
-    arch_bytes = dir_bytes(arch_dir)
-    zst = tar_zstd3(work, "export")
-    zip_bytes = os.path.getsize(zip_path)
-    db_bytes = sum(os.path.getsize(db + ext) for ext in ("", "-wal") if os.path.exists(db + ext))
-    R["size"] = {"archive_bytes": arch_bytes, "archive_zip_import_bytes": dir_bytes(arch_zip), "raw_bytes": raw,
-                 "zip_bytes": zip_bytes, "tar_zstd3_bytes": zst, "baseline_db_bytes": db_bytes}
-    T.section("size (archive folder after importing the export folder)")
-    T.add("size vs raw export", fmt_bytes(arch_bytes), fmt_bytes(raw), ratio(arch_bytes, raw), "<1: lethe smaller")
-    T.add("size vs zip of export", fmt_bytes(arch_bytes), fmt_bytes(zip_bytes), ratio(arch_bytes, zip_bytes),
-          "deflate zip from the generator")
-    T.add("size vs tar | zstd -3", fmt_bytes(arch_bytes), fmt_bytes(zst), ratio(arch_bytes, zst),
-          "zstd CLI" if zst is not None else "zstd CLI not installed")
-    T.add("size vs FTS5 baseline db", fmt_bytes(arch_bytes), fmt_bytes(db_bytes), ratio(arch_bytes, db_bytes),
-          "plaintext + FTS5 index")
+    if "size" in sec:
+        arch_bytes = dir_bytes(arch_dir)
+        zst = tar_zstd3(work, "export") if "tar-zstd" in sec else None
+        zip_bytes = os.path.getsize(zip_path)
+        db_bytes = sum(os.path.getsize(db + ext) for ext in ("", "-wal") if os.path.exists(db + ext))
+        R["size"] = {"archive_bytes": arch_bytes, "archive_zip_import_bytes": dir_bytes(arch_zip) if "import-zip" in sec else None,
+                     "raw_bytes": raw, "archive_files": {n: os.path.getsize(os.path.join(arch_dir, n))
+                                                         for n in sorted(os.listdir(arch_dir))
+                                                         if os.path.isfile(os.path.join(arch_dir, n))},
+                     "zip_bytes": zip_bytes, "tar_zstd3_bytes": zst, "baseline_db_bytes": db_bytes}
+        T.section("size (archive folder after importing the export folder)")
+        T.add("size vs raw export", fmt_bytes(arch_bytes), fmt_bytes(raw), ratio(arch_bytes, raw), "<1: lethe smaller")
+        T.add("size vs zip of export", fmt_bytes(arch_bytes), fmt_bytes(zip_bytes), ratio(arch_bytes, zip_bytes),
+              "deflate zip from the generator")
+        if "tar-zstd" in sec:
+            T.add("size vs tar | zstd -3", fmt_bytes(arch_bytes), fmt_bytes(zst), ratio(arch_bytes, zst),
+                  "zstd CLI" if zst is not None else "zstd CLI not installed")
+        T.add("size vs FTS5 baseline db", fmt_bytes(arch_bytes), fmt_bytes(db_bytes), ratio(arch_bytes, db_bytes),
+              "plaintext + FTS5 index")
 
     # -- compression: the built-in dictionary (FORMAT.md §4a) on the same segments, and a thin workspace
-    compression(a, generator, bin_dir, lethe, work, export, key, R, T)
+    if "compression" in sec:
+        compression(a, generator, bin_dir, lethe, work, export, key, R, T)
 
     # -- search
-    queries = choose_queries(export, truth)
-    has_search = lethe_search_available(lethe)
-    R["search"] = {"available": has_search, "runs": a.runs, "queries": []}
-    T.section("search (%d whole-process runs each after a warm-up; median, p95 in ms)" % a.runs)
-    startup = [r.seconds * 1000 for r in repeat([lethe, "--help"], a.runs)]
-    py_start = [r.seconds * 1000 for r in repeat([sys.executable, "-c", "import sqlite3, json"], a.runs)]
-    R["search"]["startup_ms"] = {"lethe_help": startup, "python_import_sqlite": py_start}
-    T.add("startup: lethe --help", fmt(median(startup), " ms"), fmt(median(py_start), " ms"),
-          ratio(median(startup), median(py_start)), "baseline: python3 -c 'import sqlite3, json'")
-    if not has_search:
-        print("search: not available in this build")
-    grep_note = "grep -r -l -w"
-    for q in queries:
-        entry = {"name": q["name"], "query": q["query"], "grep_word": q["grep"]}
-        bl_runs = repeat([sys.executable, BASELINE, "search", db, q["query"], "--limit", "50"], a.runs)
-        bl_ms = [r.seconds * 1000 for r in bl_runs]
-        bl_in = [r.json()["ms"] for r in bl_runs]
-        bl_n = bl_runs[-1].json()["results"]
-        g_argv = ["grep", "-r", "-l", "-w"] + (["-F"] if " " in q["grep"] else []) + [q["grep"], export]
-        g_runs = repeat(g_argv, a.runs, ok_codes=(0, 1))
-        g_ms = [r.seconds * 1000 for r in g_runs]
-        g_files = len(g_runs[-1].stdout.splitlines())
-        entry["baseline"] = {"process_ms": bl_ms, "in_process_ms": bl_in, "results": bl_n}
-        entry["grep"] = {"ms": g_ms, "files": g_files}
-        label = "search %s" % q["name"]
-        if has_search:
-            l_runs = repeat([lethe, "search", q["query"], "--archive", arch_dir, "--key-file", key,
-                             "--limit", "50", "--json"], a.runs)
-            l_ms = [r.seconds * 1000 for r in l_runs]
-            l_n = count_results(l_runs[-1].stdout)
-            entry["lethe"] = {"process_ms": l_ms, "results": l_n}
-            T.add(label + ": median", fmt(median(l_ms), " ms"), fmt(median(bl_ms), " ms"),
-                  ratio(median(l_ms), median(bl_ms)), "%s | lethe %d / fts5 %d results" % (q["query"], l_n, bl_n))
-            T.add(label + ": p95", fmt(p95(l_ms), " ms"), fmt(p95(bl_ms), " ms"), ratio(p95(l_ms), p95(bl_ms)),
-                  "whole process, both")
-            T.add(label + ": vs fts5 in-process", fmt(median(l_ms), " ms"), fmt(median(bl_in), " ms"),
-                  ratio(median(l_ms), median(bl_in)), "baseline: query time it prints")
-            T.add(label + ": vs grep", fmt(median(l_ms), " ms"), fmt(median(g_ms), " ms"),
-                  ratio(median(l_ms), median(g_ms)), "%s %s, %d files" % (grep_note, q["grep"], g_files))
-        else:
-            entry["lethe"] = None
-            T.add(label + ": median", "n/a", fmt(median(bl_ms), " ms"), "n/a",
-                  "%s | fts5 %d results; lethe search not in this build" % (q["query"], bl_n))
-            T.add(label + ": p95", "n/a", fmt(p95(bl_ms), " ms"), "n/a", "whole process")
-            T.add(label + ": fts5 in-process", "n/a", fmt(median(bl_in), " ms"), "n/a", "query time it prints")
-            T.add(label + ": grep", "n/a", fmt(median(g_ms), " ms"), "n/a",
-                  "%s %s, %d files%s" % (grep_note, q["grep"], g_files,
-                                         "; word only" if q["name"] == "modifiers" else ""))
-        R["search"]["queries"].append(entry)
+    if "search" in sec:
+        queries = choose_queries(export, truth)
+        has_search = lethe_search_available(lethe)
+        R["search"] = {"available": has_search, "runs": a.runs, "queries": []}
+        T.section("search (%d whole-process runs each after a warm-up; median, p95 in ms)" % a.runs)
+        startup = [r.seconds * 1000 for r in repeat([lethe, "--help"], a.runs)]
+        py_start = [r.seconds * 1000 for r in repeat([sys.executable, "-c", "import sqlite3, json"], a.runs)]
+        R["search"]["startup_ms"] = {"lethe_help": startup, "python_import_sqlite": py_start}
+        T.add("startup: lethe --help", fmt(median(startup), " ms"), fmt(median(py_start), " ms"),
+              ratio(median(startup), median(py_start)), "baseline: python3 -c 'import sqlite3, json'")
+        if not has_search:
+            print("search: not available in this build")
+        grep_note = "grep -r -l -w"
+        for q in queries:
+            entry = {"name": q["name"], "query": q["query"], "grep_word": q["grep"]}
+            bl_runs = repeat([sys.executable, BASELINE, "search", db, q["query"], "--limit", "50"], a.runs)
+            bl_ms = [r.seconds * 1000 for r in bl_runs]
+            bl_in = [r.json()["ms"] for r in bl_runs]
+            bl_n = bl_runs[-1].json()["results"]
+            entry["baseline"] = {"process_ms": bl_ms, "in_process_ms": bl_in, "results": bl_n}
+            if "grep" in sec:
+                g_argv = ["grep", "-r", "-l", "-w"] + (["-F"] if " " in q["grep"] else []) + [q["grep"], export]
+                g_runs = repeat(g_argv, a.runs, ok_codes=(0, 1))
+                g_ms = [r.seconds * 1000 for r in g_runs]
+                g_files = len(g_runs[-1].stdout.splitlines())
+                entry["grep"] = {"ms": g_ms, "files": g_files}
+            label = "search %s" % q["name"]
+            if has_search:
+                l_runs = repeat([lethe, "search", q["query"], "--archive", arch_dir, "--key-file", key,
+                                 "--limit", "50", "--json"], a.runs)
+                l_ms = [r.seconds * 1000 for r in l_runs]
+                l_n = count_results(l_runs[-1].stdout)
+                entry["lethe"] = {"process_ms": l_ms, "results": l_n}
+                T.add(label + ": median", fmt(median(l_ms), " ms"), fmt(median(bl_ms), " ms"),
+                      ratio(median(l_ms), median(bl_ms)), "%s | lethe %d / fts5 %d results" % (q["query"], l_n, bl_n))
+                T.add(label + ": p95", fmt(p95(l_ms), " ms"), fmt(p95(bl_ms), " ms"), ratio(p95(l_ms), p95(bl_ms)),
+                      "whole process, both")
+                T.add(label + ": vs fts5 in-process", fmt(median(l_ms), " ms"), fmt(median(bl_in), " ms"),
+                      ratio(median(l_ms), median(bl_in)), "baseline: query time it prints")
+                if "grep" in sec:
+                    T.add(label + ": vs grep", fmt(median(l_ms), " ms"), fmt(median(g_ms), " ms"),
+                          ratio(median(l_ms), median(g_ms)), "%s %s, %d files" % (grep_note, q["grep"], g_files))
+            else:
+                entry["lethe"] = None
+                T.add(label + ": median", "n/a", fmt(median(bl_ms), " ms"), "n/a",
+                      "%s | fts5 %d results; lethe search not in this build" % (q["query"], bl_n))
+                T.add(label + ": p95", "n/a", fmt(p95(bl_ms), " ms"), "n/a", "whole process")
+                T.add(label + ": fts5 in-process", "n/a", fmt(median(bl_in), " ms"), "n/a", "query time it prints")
+                if "grep" in sec:
+                    T.add(label + ": grep", "n/a", fmt(median(g_ms), " ms"), "n/a",
+                          "%s %s, %d files%s" % (grep_note, q["grep"], g_files,
+                                                 "; word only" if q["name"] == "modifiers" else ""))
+            R["search"]["queries"].append(entry)
 
     # -- serve (before retention changes the archive)
-    serve_q = next(q for q in queries if q["name"] == "common")
-    serve_cli = next((e["lethe"]["process_ms"] for e in R["search"]["queries"] if e["name"] == "common" and e.get("lethe")), [])
-    log("lethe serve")
-    R["serve"] = serve_bench(lethe, arch_dir, key, export, truth, serve_q, serve_cli, a.runs, T)
+    if "serve" in sec:
+        serve_q = next(q for q in queries if q["name"] == "common")
+        serve_cli = next((e["lethe"]["process_ms"] for e in R["search"]["queries"] if e["name"] == "common" and e.get("lethe")), [])
+        log("lethe serve")
+        R["serve"] = serve_bench(lethe, arch_dir, key, export, truth, serve_q, serve_cli, a.runs, T)
 
     # -- export (the archive imported from the zip: a full archive, untouched by retention)
-    log("lethe export")
-    out_l = os.path.join(work, "restored-lethe")
-    ex = run([lethe, "export", "--archive", arch_zip, "--key-file", key, "--out", out_l, "--json"], measure_rss=True)
-    ex_j = ex.json()
-    out_b = os.path.join(work, "restored-baseline")
-    exb = run([sys.executable, BASELINE, "export", db, out_b], measure_rss=True)
-    exb_j = exb.json()
-    l_rate, b_rate = ex_j.get("messages", 0) / ex.seconds, exb_j["messages"] / exb.seconds
-    R["export_cmd"] = {"lethe": {"seconds": ex.seconds, "rss_kb": ex.rss_kb, "report": ex_j},
-                       "baseline": {"seconds": exb.seconds, "rss_kb": exb.rss_kb, "report": exb_j}}
-    T.section("export (one run each; decrypt back to day files)")
-    T.add("export: messages/s", fmt(l_rate), fmt(b_rate), ratio(l_rate, b_rate),
-          "single run; baseline: day files from the FTS5 db")
-    T.add("export: peak RSS", fmt(ex.rss_kb and ex.rss_kb / 1024, " MiB"), fmt(exb.rss_kb and exb.rss_kb / 1024, " MiB"),
-          ratio(ex.rss_kb, exb.rss_kb), R["rss_method"])
-    shutil.rmtree(out_l, ignore_errors=True)
-    shutil.rmtree(out_b, ignore_errors=True)
+    if "export" in sec:
+        log("lethe export")
+        out_l = os.path.join(work, "restored-lethe")
+        ex = run([lethe, "export", "--archive", arch_zip, "--key-file", key, "--out", out_l, "--json"], measure_rss=True)
+        ex_j = ex.json()
+        out_b = os.path.join(work, "restored-baseline")
+        exb = run([sys.executable, BASELINE, "export", db, out_b], measure_rss=True)
+        exb_j = exb.json()
+        l_rate, b_rate = ex_j.get("messages", 0) / ex.seconds, exb_j["messages"] / exb.seconds
+        R["export_cmd"] = {"lethe": {"seconds": ex.seconds, "rss_kb": ex.rss_kb, "report": ex_j},
+                           "baseline": {"seconds": exb.seconds, "rss_kb": exb.rss_kb, "report": exb_j}}
+        T.section("export (one run each; decrypt back to day files)")
+        T.add("export: messages/s", fmt(l_rate), fmt(b_rate), ratio(l_rate, b_rate),
+              "single run; baseline: day files from the FTS5 db")
+        T.add("export: peak RSS", fmt(ex.rss_kb and ex.rss_kb / 1024, " MiB"), fmt(exb.rss_kb and exb.rss_kb / 1024, " MiB"),
+              ratio(ex.rss_kb, exb.rss_kb), R["rss_method"])
+        shutil.rmtree(out_l, ignore_errors=True)
+        shutil.rmtree(out_b, ignore_errors=True)
 
     # -- retention: shred the oldest third of the days
-    first = datetime.date.fromisoformat(truth["first_day"])
-    last = datetime.date.fromisoformat(truth["last_day"])
-    span = (last - first).days + 1
-    keep = max(1, span - span // 3)
-    now = last + datetime.timedelta(days=1)
-    policy = os.path.join(work, "policy.yml")
-    with open(policy, "w") as f:
-        f.write("# written by Benchmarks/bench.py: shred about the oldest third of %d days\n"
-                "version: 1\n\ndefault:\n  keep: %dd\n" % (span, keep))
-    common = ["--archive", arch_dir, "--key-file", key, "--policy", policy, "--now", now.isoformat() + "T00:00:00Z",
-              "--json"]
-    before = run([lethe, "stats", "--archive", arch_dir, "--key-file", key, "--json"]).json()
-    log("lethe retention plan / apply (keep %dd, now %s)" % (keep, now))
-    plan = run([lethe, "retention", "plan"] + common)
-    plan_j = plan.json()
-    apply_ = run([lethe, "retention", "apply"] + common, measure_rss=True)
-    apply_j = apply_.json().get("result", {})  # apply --json prints {"plan": …, "result": …}
-    shred_msgs = apply_j.get("messages", plan_j.get("messages"))
-    shred_buckets = apply_j.get("buckets", plan_j.get("buckets"))
-    R["retention"] = {"keep_days": keep, "span_days": span, "now": now.isoformat(),
-                      "before": {"buckets": before.get("buckets"), "messages": before.get("messages")},
-                      "plan": {"seconds": plan.seconds, "buckets": plan_j.get("buckets"), "messages": plan_j.get("messages")},
-                      "apply": {"seconds": apply_.seconds, "rss_kb": apply_.rss_kb, "buckets": shred_buckets,
-                                "messages": shred_msgs}}
-    stats = run([lethe, "stats", "--archive", arch_dir, "--key-file", key, "--json"]).json()
-    R["retention"]["after"] = {"messages": stats.get("messages"), "shredded_buckets": stats.get("shredded_buckets"),
-                               "total_bytes": stats.get("total_bytes")}
-    share = (shred_msgs or 0) / max(1, n_msgs)
-    T.section("retention (keep %dd of %d days, --now %s; ratio to the folder import)" % (keep, span, now))
-    T.add("retention plan", fmt(plan.seconds, " s"), fmt(imp.seconds, " s"), ratio(plan.seconds, imp.seconds),
-          "single run; %s buckets, %s msgs" % (format(plan_j.get("buckets") or 0, ","), format(plan_j.get("messages") or 0, ",")))
-    T.add("retention apply", fmt(apply_.seconds, " s"), fmt(imp.seconds, " s"), ratio(apply_.seconds, imp.seconds),
-          "single run; shredded %s buckets (%.0f%%), %.0f%% of msgs" % (
-              format(shred_buckets or 0, ","), 100 * (shred_buckets or 0) / max(1, before.get("buckets") or 0),
-              share * 100))
-    T.add("retention apply: buckets/s", fmt((shred_buckets or 0) / apply_.seconds), "", "",
-          "peak RSS %s" % fmt(apply_.rss_kb and apply_.rss_kb / 1024, " MiB"))
+    if "retention" in sec:
+        first = datetime.date.fromisoformat(truth["first_day"])
+        last = datetime.date.fromisoformat(truth["last_day"])
+        span = (last - first).days + 1
+        keep = max(1, span - span // 3)
+        now = last + datetime.timedelta(days=1)
+        policy = os.path.join(work, "policy.yml")
+        with open(policy, "w") as f:
+            f.write("# written by Benchmarks/bench.py: shred about the oldest third of %d days\n"
+                    "version: 1\n\ndefault:\n  keep: %dd\n" % (span, keep))
+        common = ["--archive", arch_dir, "--key-file", key, "--policy", policy, "--now", now.isoformat() + "T00:00:00Z",
+                  "--json"]
+        before = run([lethe, "stats", "--archive", arch_dir, "--key-file", key, "--json"]).json()
+        log("lethe retention plan / apply (keep %dd, now %s)" % (keep, now))
+        plan = run([lethe, "retention", "plan"] + common)
+        plan_j = plan.json()
+        apply_ = run([lethe, "retention", "apply"] + common, measure_rss=True)
+        apply_j = apply_.json().get("result", {})  # apply --json prints {"plan": …, "result": …}
+        shred_msgs = apply_j.get("messages", plan_j.get("messages"))
+        shred_buckets = apply_j.get("buckets", plan_j.get("buckets"))
+        R["retention"] = {"keep_days": keep, "span_days": span, "now": now.isoformat(),
+                          "before": {"buckets": before.get("buckets"), "messages": before.get("messages")},
+                          "plan": {"seconds": plan.seconds, "buckets": plan_j.get("buckets"), "messages": plan_j.get("messages")},
+                          "apply": {"seconds": apply_.seconds, "rss_kb": apply_.rss_kb, "buckets": shred_buckets,
+                                    "messages": shred_msgs}}
+        stats = run([lethe, "stats", "--archive", arch_dir, "--key-file", key, "--json"]).json()
+        R["retention"]["after"] = {"messages": stats.get("messages"), "shredded_buckets": stats.get("shredded_buckets"),
+                                   "total_bytes": stats.get("total_bytes")}
+        share = (shred_msgs or 0) / max(1, n_msgs)
+        T.section("retention (keep %dd of %d days, --now %s; ratio to the folder import)" % (keep, span, now))
+        T.add("retention plan", fmt(plan.seconds, " s"), fmt(imp.seconds, " s"), ratio(plan.seconds, imp.seconds),
+              "single run; %s buckets, %s msgs" % (format(plan_j.get("buckets") or 0, ","), format(plan_j.get("messages") or 0, ",")))
+        T.add("retention apply", fmt(apply_.seconds, " s"), fmt(imp.seconds, " s"), ratio(apply_.seconds, imp.seconds),
+              "single run; shredded %s buckets (%.0f%%), %.0f%% of msgs" % (
+                  format(shred_buckets or 0, ","), 100 * (shred_buckets or 0) / max(1, before.get("buckets") or 0),
+                  share * 100))
+        T.add("retention apply: buckets/s", fmt((shred_buckets or 0) / apply_.seconds), "", "",
+              "peak RSS %s" % fmt(apply_.rss_kb and apply_.rss_kb / 1024, " MiB"))
 
     # -- forget: the most prolific author among a sample of messages, erased for good
-    sample = run([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json", "--limit", "2000", "a"], ok_codes=(0, 8))
-    authors = {}
-    for line in sample.stdout.splitlines():
-        try:
-            uid = json.loads(line).get("user_id")
-        except ValueError:
-            continue
-        if uid:
-            authors[uid] = authors.get(uid, 0) + 1
-    if authors:
-        who = max(authors, key=authors.get)
-        log("lethe forget --user %s" % who)
-        fg = run([lethe, "forget", "--archive", arch_dir, "--key-file", key, "--user", who, "--no-policy",
-                  "--reason", "benchmark", "--yes", "--json"], measure_rss=True, ok_codes=(0, 64))
-        fj = fg.json() if fg.rc == 0 else {}  # 64: a lethe without forget (--lethe of an older build)
-    if authors and fj:
-        R["forget"] = {"user": who, "seconds": fg.seconds, "rss_kb": fg.rss_kb, "messages": fj.get("messages"),
-                       "buckets_rewritten": fj.get("buckets_rewritten")}
-        T.section("forget (one prolific author; ratio to the folder import)")
-        T.add("forget --user", fmt(fg.seconds, " s"), fmt(imp.seconds, " s"), ratio(fg.seconds, imp.seconds),
-              "single run; %s msgs forgotten, %s buckets rewritten under new keys; peak RSS %s" % (
-                  format(fj.get("messages") or 0, ","), format(fj.get("buckets_rewritten") or 0, ","),
-                  fmt(fg.rss_kb and fg.rss_kb / 1024, " MiB")))
+    if "forget" in sec:
+        sample = run([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json", "--limit", "2000", "a"], ok_codes=(0, 8))
+        authors = {}
+        for line in sample.stdout.splitlines():
+            try:
+                uid = json.loads(line).get("user_id")
+            except ValueError:
+                continue
+            if uid:
+                authors[uid] = authors.get(uid, 0) + 1
+        if authors:
+            who = max(authors, key=authors.get)
+            log("lethe forget --user %s" % who)
+            fg = run([lethe, "forget", "--archive", arch_dir, "--key-file", key, "--user", who, "--no-policy",
+                      "--reason", "benchmark", "--yes", "--json"], measure_rss=True, ok_codes=(0, 64))
+            fj = fg.json() if fg.rc == 0 else {}  # 64: a lethe without forget (--lethe of an older build)
+        if authors and fj:
+            R["forget"] = {"user": who, "seconds": fg.seconds, "rss_kb": fg.rss_kb, "messages": fj.get("messages"),
+                           "buckets_rewritten": fj.get("buckets_rewritten")}
+            T.section("forget (one prolific author; ratio to the folder import)")
+            T.add("forget --user", fmt(fg.seconds, " s"), fmt(imp.seconds, " s"), ratio(fg.seconds, imp.seconds),
+                  "single run; %s msgs forgotten, %s buckets rewritten under new keys; peak RSS %s" % (
+                      format(fj.get("messages") or 0, ","), format(fj.get("buckets_rewritten") or 0, ","),
+                      fmt(fg.rss_kb and fg.rss_kb / 1024, " MiB")))
 
     # -- role keys (issue #12): the export imported with an import role key into a fresh archive
     #    (every bucket a delta segment, every key sealed), then the first full-key search (which
     #    folds the deltas in first) and the same search once they are folded in.
-    arch_role = os.path.join(work, "archive-role")
-    role_key = os.path.join(work, "import.key")
-    run([lethe, "init", "--archive", arch_role, "--key-file", key, "--json"])
-    issued = run([lethe, "key", "issue", "--archive", arch_role, "--key-file", key, "--role", "import", "--out", role_key],
-                 ok_codes=(0, 64))  # 64: a lethe without role keys (--lethe of an older build)
-    if issued.rc == 0:
-        log("lethe import --key-file import.key (folder)")
-        rimp = run([lethe, "import", "--archive", arch_role, "--key-file", role_key, "--json", export], measure_rss=True)
-        rj = rimp.json()
-        q = queries[0]["query"] if queries else "the"
-        log("first full-key search after the role-key import (folds it in)")
-        first = run([lethe, "search", "--archive", arch_role, "--key-file", key, "--json", "--limit", "50", q], ok_codes=(0, 8))
-        folded = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_role, "--key-file", key, "--json",
-                                                    "--limit", "50", q], a.runs, ok_codes=(0, 8))]
-        plain = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json",
-                                                   "--limit", "50", q], a.runs, ok_codes=(0, 8))]
-        R["role_keys"] = {"import_seconds": rimp.seconds, "import_rss_kb": rimp.rss_kb, "report": rj,
-                          "first_search_ms": first.seconds * 1000, "search_after_fold_ms": folded,
-                          "search_full_import_ms": plain, "query": q}
-        T.section("role keys (import role key into a fresh archive; ratio to the full-key folder import)")
-        T.add("import with import.key: seconds", fmt(rimp.seconds, " s"), fmt(imp.seconds, " s"), ratio(rimp.seconds, imp.seconds),
-              "single run; %s msgs in delta segments; peak RSS %s" % (format(rj.get("messages_deferred") or 0, ","),
-                                                                      fmt(rimp.rss_kb and rimp.rss_kb / 1024, " MiB")))
-        T.add("first full-key search after it (folds in)", fmt(first.seconds * 1000, " ms"), fmt(median(folded), " ms"),
-              ratio(first.seconds * 1000, median(folded)), "baseline: the same search once folded in (median); query %r" % q)
-        T.add("search once folded in vs after a full import", fmt(median(folded), " ms"), fmt(median(plain), " ms"),
-              ratio(median(folded), median(plain)), "medians; the same query")
+    if "role-keys" in sec:
+        arch_role = os.path.join(work, "archive-role")
+        role_key = os.path.join(work, "import.key")
+        run([lethe, "init", "--archive", arch_role, "--key-file", key, "--json"])
+        issued = run([lethe, "key", "issue", "--archive", arch_role, "--key-file", key, "--role", "import", "--out", role_key],
+                     ok_codes=(0, 64))  # 64: a lethe without role keys (--lethe of an older build)
+        if issued.rc == 0:
+            log("lethe import --key-file import.key (folder)")
+            rimp = run([lethe, "import", "--archive", arch_role, "--key-file", role_key, "--json", export], measure_rss=True)
+            rj = rimp.json()
+            q = choose_queries(export, truth)[0]["query"]
+            log("first full-key search after the role-key import (folds it in)")
+            first = run([lethe, "search", "--archive", arch_role, "--key-file", key, "--json", "--limit", "50", q], ok_codes=(0, 8))
+            folded = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_role, "--key-file", key, "--json",
+                                                        "--limit", "50", q], a.runs, ok_codes=(0, 8))]
+            plain = [r.seconds * 1000 for r in repeat([lethe, "search", "--archive", arch_dir, "--key-file", key, "--json",
+                                                       "--limit", "50", q], a.runs, ok_codes=(0, 8))]
+            R["role_keys"] = {"import_seconds": rimp.seconds, "import_rss_kb": rimp.rss_kb, "report": rj,
+                              "first_search_ms": first.seconds * 1000, "search_after_fold_ms": folded,
+                              "search_full_import_ms": plain, "query": q}
+            T.section("role keys (import role key into a fresh archive; ratio to the full-key folder import)")
+            T.add("import with import.key: seconds", fmt(rimp.seconds, " s"), fmt(imp.seconds, " s"), ratio(rimp.seconds, imp.seconds),
+                  "single run; %s msgs in delta segments; peak RSS %s" % (format(rj.get("messages_deferred") or 0, ","),
+                                                                          fmt(rimp.rss_kb and rimp.rss_kb / 1024, " MiB")))
+            T.add("first full-key search after it (folds in)", fmt(first.seconds * 1000, " ms"), fmt(median(folded), " ms"),
+                  ratio(first.seconds * 1000, median(folded)), "baseline: the same search once folded in (median); query %r" % q)
+            T.add("search once folded in vs after a full import", fmt(median(folded), " ms"), fmt(median(plain), " ms"),
+                  ratio(median(folded), median(plain)), "medians; the same query")
 
     # -- print
     m = R["machine"]
