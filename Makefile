@@ -116,6 +116,14 @@ demo: build
 	  echo "== the chunk archive and the dump of the same workspace add nothing new"; \
 	  "$$L" import --archive "$$SD" --key-file "$(DEMO)/sd.key" "$(DEMO)/slackdump/chunks" "$(DEMO)/slackdump/dump.zip" 2>/dev/null | grep 'added,'; \
 	else echo "   skipped: python3 is needed to write the slackdump fixtures"; fi; \
+	echo "== a Mattermost bulk export (Tests/Fixtures/mattermost-sample/import.jsonl: a team, channels, a thread, direct messages)"; \
+	M="$(DEMO)/mm"; "$$L" init --archive "$$M" --key-file "$(DEMO)/mm.key" >/dev/null; \
+	"$$L" import --archive "$$M" --key-file "$(DEMO)/mm.key" Tests/Fixtures/mattermost-sample 2>/dev/null | sed -n '1,3p'; \
+	echo "== lethe search 'hangar in:acme/#town-square' (a reply in a Mattermost thread; the team is a workspace)"; \
+	"$$L" search --archive "$$M" --key-file "$(DEMO)/mm.key" 'hangar in:acme/#town-square'; \
+	echo "== lethe export: Mattermost's conversations go back into one import.jsonl, as mmctl reads it"; \
+	"$$L" export --archive "$$M" --key-file "$(DEMO)/mm.key" --out "$(DEMO)/mm-export" >/dev/null; \
+	wc -l < "$(DEMO)/mm-export/import.jsonl" | sed 's/^/   lines written: /'; \
 	echo "== lethe serve --port 0 (the archive in a browser: one page fetched with the token, then stopped)"; \
 	"$$L" serve --key-file "$$LETHE_KEY" --port 0 --json --policy Policies/standard.yml > "$(DEMO)/serve.json" & S=$$!; \
 	for i in $$(seq 50); do [ -s "$(DEMO)/serve.json" ] && break; sleep 0.1; done; \
@@ -164,7 +172,7 @@ bench-scale: deps
 #   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=policy-parser
 # Replay a crash: swift build --product lethe-fuzz && .build/debug/lethe-fuzz <target> FILE
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= export-reader policy-parser query-parser record-decoder
+FUZZ_TARGETS ?= export-reader mattermost-reader policy-parser query-parser record-decoder
 FUZZ_DIR     ?= .build-fuzz/work
 FUZZ_BUILD   := -c release --product lethe-fuzz --scratch-path .build-fuzz \
                 -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \

@@ -8,6 +8,8 @@
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Slack export zips, unpacked exports held in memory, and single JSON texts.
     case exportReader = "export-reader"
+    /// Mattermost bulk exports (JSON Lines).
+    case mattermostReader = "mattermost-reader"
     /// Retention policy YAML.
     case policyParser = "policy-parser"
     /// Search queries, and the matcher and highlighter on what parses.
@@ -19,6 +21,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     public func run(_ input: [UInt8]) {
         switch self {
         case .exportReader: FuzzExportReader.run(input)
+        case .mattermostReader: FuzzMattermostReader.run(input)
         case .policyParser: FuzzPolicyParser.run(input)
         case .queryParser: FuzzQueryParser.run(input)
         case .recordDecoder: FuzzRecordDecoder.run(input)

@@ -73,10 +73,16 @@ public final class Exporter {
 
         // Channels, by kind, at the root; under Enterprise Grid, those of each workspace in
         // teams/<workspace>/ (a shared channel in each of its workspaces), as Slack lays them out.
-        let channels = try archive.conversations()  // a conversation that does not open is named at the end
-        let allUsers = try archive.users()
+        let everything = try archive.conversations()  // a conversation that does not open is named at the end
+        let everyone = try archive.users()
+        // Mattermost's conversations and users go back into a bulk export file of their own.
+        let mattermost = everything.filter { $0.platform == .mattermost }
+        let mattermostUsers = everyone.filter { $0.platform == .mattermost }
+        let channels = everything.filter { $0.platform == .slack }
+        let allUsers = everyone.filter { $0.platform == .slack }
+        let slack = !channels.isEmpty || !allUsers.isEmpty || mattermost.isEmpty
         let workspaces = Array(Set(channels.flatMap(\.workspaces) + allUsers.flatMap(\.workspaces))).sorted()
-        for place in [""] + workspaces.map({ "teams/\($0)/" }) {
+        for place in slack ? [""] + workspaces.map({ "teams/\($0)/" }) : [] {
             let dir = out.appendingPathComponent(place, isDirectory: true)
             if !place.isEmpty { try fm.createDirectory(at: dir, withIntermediateDirectories: true) }
             var byKind: [ConversationKind: [[UInt8]]] = [:]
@@ -173,6 +179,13 @@ public final class Exporter {
                     report.dayFiles += written.count
                 }
             }
+        }
+        if !mattermost.isEmpty {
+            let written = try MattermostWriter(archive: archive).write(mattermost, users: mattermostUsers, to: out.appendingPathComponent(MattermostWriter.fileName))
+            report.messages += written.messages
+            report.channels += mattermost.count
+            report.users += mattermostUsers.count
+            report.warnings += written.warnings
         }
         for (file, entries) in workspaceItems.sorted(by: { $0.key < $1.key }) {
             guard Exporter.isWorkspaceItemFile(file) else {

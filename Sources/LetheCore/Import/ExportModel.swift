@@ -35,6 +35,13 @@ public enum ConversationKind: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// The chat platform a conversation was imported from, told by its id: Lethe names Mattermost's
+/// conversations `mm:…` (`MattermostBulk`); Slack's ids never hold a `:`.
+public enum Platform: String, Codable, Sendable, CaseIterable {
+    case slack
+    case mattermost
+}
+
 /// The workspace-level conversation every import puts the items no conversation claims in
 /// (docs/FORMAT.md §4c): one per archive, matched by policies as `kind: workspace` or `id: LWORKSPACE`.
 public enum WorkspaceConversation {
@@ -110,6 +117,9 @@ public struct Conversation: Sendable, Hashable {
         self.memberIDs = memberIDs
     }
 
+    /// Where it was imported from (policies' `platform:`, `lethe export`'s format).
+    public var platform: Platform { id.hasPrefix(MattermostBulk.idPrefix) ? .mattermost : .slack }
+
     /// Hashed by id alone (planners key caches by conversation, once per bucket): equal
     /// conversations have equal ids, so this agrees with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
@@ -148,6 +158,12 @@ public struct User: Sendable, Equatable {
     /// The Enterprise Grid workspaces whose `users.json` lists the user (sorted); none for a
     /// user known from the org-wide `org_users.json` only, and in any non-Grid export.
     public var workspaces: [String] = []
+
+    /// Where it was imported from: Mattermost's users carry `"lethe_platform": "mattermost"` (`MattermostSource`).
+    public var platform: Platform {
+        guard rawJSON.count > 20, let value = try? JSONValue.parse(rawJSON), value["lethe_platform"]?.stringValue == Platform.mattermost.rawValue else { return .slack }
+        return .mattermost
+    }
 
     public init(id: String, name: String?, displayName: String?, rawJSON: [UInt8] = []) {
         self.id = id
@@ -229,6 +245,8 @@ public struct ImportLimits: Sendable {
     public var maxJSONDepth: Int = 512
     /// Longest single JSON string (bytes).
     public var maxStringBytes: Int = 16 << 20
+    /// Longest line of a JSON Lines file (Mattermost's bulk export), bytes.
+    public var maxLineBytes: Int = 64 << 20
 
     public init() {}
 }

@@ -10,9 +10,12 @@ public struct ChannelMatch: Sendable, Hashable {
     /// Enterprise Grid workspaces (their `teams/<workspace>/` folder names): a conversation of any
     /// of them matches; an org-level conversation, or one of a non-Grid export, never does.
     public var workspaces: [String]?
+    /// The chat platforms the conversation was imported from (`Conversation.platform`).
+    public var platforms: [Platform]?
 
     public init(channels: [ChannelGlob]? = nil, ids: [String]? = nil,
-                kinds: [ConversationKind]? = nil, archived: Bool? = nil, workspaces: [String]? = nil) {
+                kinds: [ConversationKind]? = nil, archived: Bool? = nil, workspaces: [String]? = nil, platforms: [Platform]? = nil) {
+        self.platforms = platforms
         self.channels = channels
         self.ids = ids
         self.kinds = kinds
@@ -21,7 +24,7 @@ public struct ChannelMatch: Sendable, Hashable {
     }
 
     /// True when no criterion is given (such a match would match everything).
-    public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil && workspaces == nil }
+    public var isEmpty: Bool { channels == nil && ids == nil && kinds == nil && archived == nil && workspaces == nil && platforms == nil }
 
     public func matches(_ channel: Conversation) -> Bool {
         if let channels {
@@ -31,6 +34,7 @@ public struct ChannelMatch: Sendable, Hashable {
         if let kinds, !kinds.contains(channel.kind) { return false }
         if let archived, archived != channel.isArchived { return false }
         if let workspaces, !channel.workspaces.contains(where: workspaces.contains) { return false }
+        if let platforms, !platforms.contains(channel.platform) { return false }
         return true
     }
 }

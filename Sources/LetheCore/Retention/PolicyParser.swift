@@ -8,9 +8,9 @@ struct PolicyParser {
     static let topKeys = ["version", "default", "rules", "holds"]
     static let defaultKeys = ["keep"]
     static let ruleKeys = ["name", "match", "keep"]
-    static let ruleMatchKeys = ["channels", "ids", "kinds", "archived", "workspace", "workspaces"]
+    static let ruleMatchKeys = ["channels", "ids", "kinds", "archived", "workspace", "workspaces", "platform", "platforms"]
     static let holdKeys = ["name", "case", "match", "from", "until"]
-    static let holdMatchKeys = ["channels", "ids", "kinds", "archived", "workspace", "workspaces", "users"]
+    static let holdMatchKeys = ["channels", "ids", "kinds", "archived", "workspace", "workspaces", "platform", "platforms", "users"]
     static let durationHint = "durations are Nd, Nw, Nm (calendar months), Ny (calendar years) or forever, N from 1 to 100000"
 
     func parse(_ yaml: String) throws -> RetentionPolicy {
@@ -85,12 +85,12 @@ struct PolicyParser {
         }
         guard let matchEntry = f["match"] else {
             throw fail(node, "rule \"\(name)\" has no \"match\"",
-                       hint: "a rule needs at least one of channels, ids, kinds, archived, workspace; use `default:` for everything else")
+                       hint: "a rule needs at least one of channels, ids, kinds, archived, workspace, platform; use `default:` for everything else")
         }
         let (match, _) = try parseMatch(matchEntry.value, allowed: PolicyParser.ruleMatchKeys)
         if match.isEmpty {
             throw fail(matchEntry.value, "rule \"\(name)\" has an empty \"match\"",
-                       hint: "give at least one of channels, ids, kinds, archived, workspace; use `default:` for everything else")
+                       hint: "give at least one of channels, ids, kinds, archived, workspace, platform; use `default:` for everything else")
         }
         guard let keepEntry = f["keep"] else { throw fail(node, "rule \"\(name)\" has no \"keep\"") }
         return RetentionRule(name: name, match: match, keep: try duration(keepEntry.value))
@@ -103,12 +103,12 @@ struct PolicyParser {
         let caseName = try f["case"].map { try scalarString($0.value, what: "case") }
         guard let matchEntry = f["match"] else {
             throw fail(node, "hold \"\(name)\" has no \"match\"",
-                       hint: "a hold needs at least one of channels, ids, kinds, archived, workspace, users")
+                       hint: "a hold needs at least one of channels, ids, kinds, archived, workspace, platform, users")
         }
         let (match, users) = try parseMatch(matchEntry.value, allowed: PolicyParser.holdMatchKeys)
         if match.isEmpty && users == nil {
             throw fail(matchEntry.value, "hold \"\(name)\" has an empty \"match\"",
-                       hint: "give at least one of channels, ids, kinds, archived, workspace, users")
+                       hint: "give at least one of channels, ids, kinds, archived, workspace, platform, users")
         }
         let from = try f["from"].map { try date($0.value, what: "from") }
         let until = try f["until"].map { try date($0.value, what: "until") }
@@ -160,6 +160,20 @@ struct PolicyParser {
             match.workspaces = [try nonEmptyString(e.value, what: "workspace")]
         } else if let e = f["workspaces"] {
             match.workspaces = try list(e.value, what: "workspaces", allowEmpty: false).map { try nonEmptyString($0, what: "a workspace") }
+        }
+        // `platform: mattermost` (one) or `platforms: [slack, mattermost]`.
+        if let one = f["platform"], f["platforms"] != nil {
+            throw fail(one.value, "give platform or platforms, not both", hint: "platforms: [slack, mattermost] matches a conversation of either")
+        }
+        if let e = f["platform"] ?? f["platforms"] {
+            let items = try f["platform"] != nil ? [e.value] : list(e.value, what: "platforms", allowEmpty: false)
+            match.platforms = try items.map { item in
+                let text = try scalarString(item, what: "a platform")
+                guard let platform = Platform(rawValue: text) else {
+                    throw fail(item, "unknown platform \"\(text)\"", hint: "platforms are " + Platform.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return platform
+            }
         }
         let users = try f["users"].map { e in
             try list(e.value, what: "users", allowEmpty: false).map { try nonEmptyString($0, what: "a user id") }

@@ -21,6 +21,8 @@ public enum RetentionJob {
         public var name: String?
         public var label: String
         public var kind: ConversationKind
+        /// Where it was imported from (policies' `platform:`).
+        public var platform: Platform
         public var rule: String
         public var keep: String
         /// Every rule whose match the conversation meets (the longest keep among them governs).
@@ -35,7 +37,7 @@ public enum RetentionJob {
         let users = archive.isRetentionRole ? .empty : try archive.labelDirectory(for: conversations)
         return conversations.map { c in
             let choice = policy.ruleFor(channel: c, now: now)
-            return Governance(channelID: c.id, name: c.name, label: c.label(users: users), kind: c.kind, rule: choice.rule.name,
+            return Governance(channelID: c.id, name: c.name, label: c.label(users: users), kind: c.kind, platform: c.platform, rule: choice.rule.name,
                               keep: choice.rule.keep.description, matchingRules: choice.matchingRules,
                               holds: policy.holdsFor(channel: c).map(\.name))
         }

@@ -60,7 +60,10 @@ public final class SlackExport: @unchecked Sendable {
     /// Reads a Slack export, or one of slackdump's formats (recognised by its contents when the
     /// source holds no Slack day files).
     public convenience init(source: any ExportSource, limits: ImportLimits = .init()) throws {
-        if !source.entries.contains(where: SlackExport.isDayFilePath), let slackdump = try SlackdumpShape.source(in: source, limits: limits) {
+        let slackDays = source.entries.contains(where: SlackExport.isDayFilePath)
+        if !slackDays, let jsonl = MattermostSource.detect(source) {
+            self.init(mattermost: try MattermostSource(source, jsonl: jsonl, limits: limits), limits: limits)
+        } else if !slackDays, let slackdump = try SlackdumpShape.source(in: source, limits: limits) {
             self.init(slackdump: slackdump, limits: limits)
         } else {
             try self.init(slack: source, limits: limits)
@@ -184,6 +187,31 @@ public final class SlackExport: @unchecked Sendable {
         unread = index.unread.sorted { $0.path < $1.path }
         attachments = index.attachments
         // slackdump holds no canvases, lists or the like as files of their own.
+        items = [:]
+        itemCounts = [:]
+    }
+
+    /// A Mattermost bulk export, in the export model (`MattermostSource`): its channels and
+    /// direct channels, users, and posts as day files of each conversation's id.
+    private init(mattermost source: MattermostSource, limits: ImportLimits) {
+        self.source = source
+        self.limits = limits
+        rootPrefix = ""
+        var warnings = source.listingWarnings + source.readWarnings
+        let conversations = source.conversations(warnings: &warnings)
+        var folders: [String: [String]] = [:]
+        var days: [String: [DayFile]] = [:]
+        for c in conversations {
+            folders[c.id] = [c.id]
+            days[c.id] = (source.bulk.days[c.id] ?? [:]).keys.sorted().map { DayFile(path: MattermostSource.dayPath(c.id, $0), date: $0) }
+        }
+        self.conversations = conversations
+        sourceFolders = folders
+        dayFilesByFolder = days
+        users = source.users()
+        collectedWarnings = warnings
+        unread = source.unread
+        attachments = [:]
         items = [:]
         itemCounts = [:]
     }
