@@ -25,7 +25,7 @@ import Testing
             #"{"type":"post","post":{"team":"acme","channel":"town-square","user":"alice","type":"","message":"The quarterly zeppelin review starts Monday","props":{},"create_at":1767261600000,"edit_at":0,"flagged_by":null,"reactions":[{"user":"bob","create_at":1767261700000,"emoji_name":"thumbsup"},{"user":"carol","create_at":1767261701000,"emoji_name":"thumbsup"},{"user":"bob","create_at":1767261702000,"emoji_name":"tada"}],"replies":[{"user":"bob","type":"","message":"second reply about the hangar","create_at":1767265200000,"edit_at":0},{"user":"carol","type":"","message":"first reply, listed second","create_at":1767262000000,"edit_at":0}],"attachments":[{"path":"data/20260101/teams/acme/channels/ts/users/alice/plan.pdf"}],"is_pinned":true}}"#,
             #"{"type":"post","post":{"team":"acme","channel":"town-square","user":"bob","type":"system_join_channel","message":"bob joined the channel.","create_at":1767261000000,"reactions":null,"replies":null}}"#,
             #"{"type":"post","post":{"team":"acme","channel":"town-square","user":"alice","type":"","message":"twin one","create_at":1767348000123,"reactions":[],"replies":[]}}"#,
-            #"{"type":"post","post":{"team":"acme","channel":"town-square","user":"bob","type":"","message":"twin two","create_at":1767348000123,"reactions":null,"replies":null}}"#,
+            #"{"type":"post","post":{"team":"acme","channel":"town-square","user":"bob","type":"","message":"twin two","create_at":1767348000123,"reactions":null,"replies":null,"attachments":[{"path":"../outside.txt"}]}}"#,
             edited
                 ? #"{"type":"post","post":{"team":"acme","channel":"secret-plans","user":"alice","type":"","message":"the launch code is marmalade","create_at":1767434400000,"edit_at":1767520800000,"reactions":null,"replies":null}}"#
                 : #"{"type":"post","post":{"team":"acme","channel":"secret-plans","user":"alice","type":"","message":"the launch code is custard","create_at":1767434400000,"edit_at":1767438000000,"reactions":null,"replies":null}}"#,
@@ -46,6 +46,9 @@ import Testing
         let data = dir.appendingPathComponent("data/20260101/teams/acme/channels/ts/users/alice")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try Data("%PDF-1.4 plan".utf8).write(to: data.appendingPathComponent("plan.pdf"))
+        try Data("no post attaches this".utf8).write(to: data.appendingPathComponent("stray.txt"))
+        // What a hostile post's `../outside.txt` would name: never read.
+        try Data("outside the export".utf8).write(to: dir.deletingLastPathComponent().appendingPathComponent("outside.txt"))
         return dir
     }
 
@@ -57,13 +60,24 @@ import Testing
         }.sorted()
     }
 
-    static func exported(_ a: TestArchive) throws -> [String] {
+    /// The lines of `lethe export`'s import.jsonl (and the folder it wrote).
+    static func exported(_ a: TestArchive, files: [String] = []) throws -> [String] {
         let out = Harness.tempDir("mm-out").appendingPathComponent("x")
         try a.run(["export", "--out", out.path]).expectSuccess("export")
-        let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
-        #expect(names == ["import.jsonl"], "a Mattermost-only archive exports as one bulk file: \(names)")
+        var names: [String] = []
+        let walk = FileManager.default.enumerator(atPath: out.path)
+        while let name = walk?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path, isDirectory: &isDirectory), !isDirectory.boolValue { names.append(name) }
+        }
+        #expect(names.sorted() == (["import.jsonl"] + files).sorted(), "a Mattermost-only archive exports as one bulk file and its data/: \(names)")
+        for f in files {
+            #expect(try Data(contentsOf: out.appendingPathComponent(f)) == Data("%PDF-1.4 plan".utf8), "\(f) byte for byte")
+        }
         return try String(contentsOf: out.appendingPathComponent("import.jsonl"), encoding: .utf8).components(separatedBy: "\n")
     }
+
+    static let plan = "data/20260101/teams/acme/channels/ts/users/alice/plan.pdf"
 
     func hits(_ q: String, _ a: TestArchive) throws -> [LetheTestSupport.SearchHit] {
         let r = try a.run(["search", q, "--json"])
@@ -76,11 +90,13 @@ import Testing
         let report = try a.importExport(try Self.exportFolder(Self.lines()))
         #expect(report.messagesAdded == Self.messageCount, "\(report.messagesAdded)")
         #expect(report.channelsAdded == 4 && report.usersAdded == 3, "\(report.channelsAdded) \(report.usersAdded)")
-        #expect(report.filesUnread.map(\.path) == ["data/20260101/teams/acme/channels/ts/users/alice/plan.pdf"], "\(report.filesUnread)")
+        #expect(report.filesUnread.map(\.path) == ["data/20260101/teams/acme/channels/ts/users/alice/stray.txt"], "\(report.filesUnread)")
+        #expect(report.filesUnread.first?.reason.contains("no post attaches it") == true)
+        #expect(report.filesAdded == 1 && report.filesMissing == 1, "plan.pdf stored; ../outside.txt missing, never read: \(report.filesAdded) \(report.filesMissing)")
         let said = (report.warnings + report.notes).joined(separator: "\n")
         #expect(said.contains("1 \"emoji\" line(s): not archived"), "\(said)")
         #expect(said.contains("team hollow has no channels"), "\(said)")
-        #expect(said.contains("1 attachment reference(s)"), "\(said)")
+        #expect(!said.contains("outside the export"), "\(said)")
         #expect(said.contains("mm:dm:alice,bob,carol") && said.contains("inferred"), "the group message with no direct_channel line is noted: \(said)")
 
         // Search: words, authors, channels (a team's channel is named as a Grid workspace's).
@@ -96,7 +112,7 @@ import Testing
 
         // Export: the input's lines as JSON values, but for what is not archived (the emoji, the team without channels).
         let expected = Self.lines().filter { !$0.contains(#""type":"emoji""#) && !$0.contains(#""hollow""#) }
-        #expect(try Self.values(Self.exported(a)) == Self.values(expected))
+        #expect(try Self.values(Self.exported(a, files: [Self.plan])) == Self.values(expected))
 
         // Again: nothing new. Then a later edit of one post: updated in place.
         let again = try a.importExport(try Self.exportFolder(Self.lines()))
@@ -106,7 +122,7 @@ import Testing
         #expect(try hits("marmalade", a).count == 1 && hits("custard", a).isEmpty)
         #expect(try a.stats().messages == Self.messageCount)
         let editedExpected = Self.lines(edited: true).filter { !$0.contains(#""type":"emoji""#) && !$0.contains(#""hollow""#) }
-        #expect(try Self.values(Self.exported(a)) == Self.values(editedExpected))
+        #expect(try Self.values(Self.exported(a, files: [Self.plan])) == Self.values(editedExpected))
     }
 
     @Test func aZipOfTheBulkExportImportsAsTheFolderDoes() throws {
@@ -121,7 +137,7 @@ import Testing
         #expect(p.terminationStatus == 0)
         let a = try Harness.makeArchive("mm-zip")
         let report = try a.importExport(zip)
-        #expect(report.messagesAdded == Self.messageCount && report.filesUnread.count == 1, "\(report)")
+        #expect(report.messagesAdded == Self.messageCount && report.filesAdded == 1 && report.filesUnread.count == 1, "\(report)")
     }
 
     @Test func retentionMatchesByPlatform() throws {

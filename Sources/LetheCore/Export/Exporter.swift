@@ -181,7 +181,14 @@ public final class Exporter {
             }
         }
         if !mattermost.isEmpty {
-            let written = try MattermostWriter(archive: archive).write(mattermost, users: mattermostUsers, to: out.appendingPathComponent(MattermostWriter.fileName))
+            let written = try MattermostWriter(archive: archive).write(mattermost, users: mattermostUsers, to: out.appendingPathComponent(MattermostWriter.fileName)) { ref, channel, paths in
+                // A post's attachment goes where mmctl puts it: under data/, at the path the post names
+                // (checked again here: a path that would leave the export is not written).
+                try writeAttachments(ref, channel: channel, into: out, report: &report) { r in
+                    guard let path = paths[r.fileID], case .file(let safe) = ExportPath.classify(path) else { return nil }
+                    return safe.hasPrefix("data/") ? safe : "data/" + safe
+                }
+            }
             report.messages += written.messages
             report.channels += mattermost.count
             report.users += mattermostUsers.count
@@ -233,6 +240,17 @@ public final class Exporter {
     /// Each file is streamed chunk by chunk and checked against its digest; one that does not
     /// open is removed, named at the end, and the export goes on.
     private func writeAttachments(_ ref: BucketRef, channel: String, folder: String, into out: URL, report: inout ExportReport) throws {
+        try writeAttachments(ref, channel: channel, into: out, report: &report) { r in
+            let name = SharedFile.safeName(r.name, id: r.fileID)
+            let mattermost = filesLayout == .mattermost || (filesLayout == .asImported && r.layout == .mattermost)
+            return mattermost ? "__uploads/\(r.fileID)/\(name)" : "\(folder)/attachments/\(r.fileID)-\(name)"
+        }
+    }
+
+    /// Writes a bucket's attached files each where `place` says (a path relative to `out`, already
+    /// safe; nil leaves the file out), streamed and checked as `writeAttachments(_:channel:folder:…)` says.
+    func writeAttachments(_ ref: BucketRef, channel: String, into out: URL, report: inout ExportReport,
+                          place: (AttachmentIndex.Reference) -> String?) throws {
         guard filesLayout != .none else { return }
         let index: AttachmentIndex
         do {
@@ -244,12 +262,9 @@ public final class Exporter {
         }
         let fm = FileManager.default
         for r in index.references {
-            guard let blob = index.blob(r.blob), ExportAttachment.isFileID(r.fileID) else { continue }
-            let name = SharedFile.safeName(r.name, id: r.fileID)
-            let mattermost = filesLayout == .mattermost || (filesLayout == .asImported && r.layout == .mattermost)
-            let dir = mattermost ? out.appendingPathComponent("__uploads").appendingPathComponent(r.fileID)
-                : out.appendingPathComponent(folder).appendingPathComponent("attachments")
-            let url = dir.appendingPathComponent(mattermost ? name : "\(r.fileID)-\(name)")
+            guard let blob = index.blob(r.blob), ExportAttachment.isFileID(r.fileID), let relative = place(r) else { continue }
+            let url = out.appendingPathComponent(relative)
+            let dir = url.deletingLastPathComponent()
             try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd < 0 && errno == EEXIST { continue }  // one upload shared in two buckets: __uploads holds it once

@@ -5,7 +5,7 @@ import Foundation
 /// channel's posts with their replies nested again, then the direct channels and their posts
 /// (docs/EXPORT.md, "Mattermost"). Every object is the one imported (`lethe_mattermost`), so
 /// the lines are the input's JSON values; a root post's `replies` are its replies still in the
-/// archive, in their imported order. A conversation's messages are held while it is written.
+/// archive, in their imported order. Attached files go under `data/`, at the path their post names. A conversation's messages are held while it is written.
 struct MattermostWriter {
     let archive: Archive
     /// The file `lethe export` writes them to, as `mmctl export create` names it in its zip.
@@ -17,7 +17,9 @@ struct MattermostWriter {
         var warnings: [String] = []
     }
 
-    func write(_ conversations: [Conversation], users: [User], to url: URL) throws -> Written {
+    /// `files` writes a bucket's attached files: (its ref, its conversation's id, file id → the path the post names).
+    func write(_ conversations: [Conversation], users: [User], to url: URL,
+               files: (BucketRef, String, [String: String]) throws -> Void) throws -> Written {
         var written = Written()
         guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
               let file = FileHandle(forWritingAtPath: url.path)
@@ -46,9 +48,9 @@ struct MattermostWriter {
         for u in users {
             if let native = (try? JSONValue.parse(u.rawJSON))?["lethe_mattermost"] { try line("user", native) }
         }
-        for (c, _) in channels { try posts(of: c, type: "post", line: line, written: &written) }
+        for (c, _) in channels { try posts(of: c, type: "post", line: line, files: files, written: &written) }
         for (_, meta) in directs { if let native = meta["lethe_mattermost"] { try line("direct_channel", native) } }
-        for (c, _) in directs { try posts(of: c, type: "direct_post", line: line, written: &written) }
+        for (c, _) in directs { try posts(of: c, type: "direct_post", line: line, files: files, written: &written) }
         try file.write(contentsOf: out)
         try file.synchronize()
         written.lines = lines
@@ -56,7 +58,8 @@ struct MattermostWriter {
     }
 
     /// One conversation's posts, oldest root first, each with its replies nested in imported order.
-    private func posts(of c: Conversation, type: String, line: (String, JSONValue) throws -> Void, written: inout Written) throws {
+    private func posts(of c: Conversation, type: String, line: (String, JSONValue) throws -> Void,
+                       files: (BucketRef, String, [String: String]) throws -> Void, written: inout Written) throws {
         guard let cno = c.cno else { return }
         var roots: [(ts: SlackTimestamp, native: [(key: String, value: JSONValue)])] = []
         var replies: [String: [(index: Int, native: JSONValue)]] = [:]
@@ -65,10 +68,14 @@ struct MattermostWriter {
                 if case .failure(let e) = opened { archive.noteDamage(channel: c.id, bucket: ref.bucket, e) }
                 return
             }
+            var paths: [String: String] = [:]
             for m in segment.messages where m.item == nil {
                 guard let value = try? JSONValue.parse(m.json), case .object(let native)? = value["lethe_mattermost"] else {
                     written.warnings.append("\(c.id): a message at \(m.ts) holds no Mattermost post: left out")
                     continue
+                }
+                for f in value["files"]?.arrayValue ?? [] {
+                    if let id = f["id"]?.stringValue, let path = f["lethe_mattermost_path"]?.stringValue { paths[id] = path }
                 }
                 written.messages += 1
                 if case .number(let n)? = value["lethe_mattermost_reply"], let index = Int(n), let thread = value["thread_ts"]?.stringValue {
@@ -77,6 +84,7 @@ struct MattermostWriter {
                     roots.append((m.ts, native))
                 }
             }
+            if !paths.isEmpty { try files(ref, c.id, paths) }
         }
         roots.sort { $0.ts < $1.ts }
         for root in roots {

@@ -44,8 +44,8 @@ struct MattermostBulk {
     private(set) var warnings: [ImportWarning] = []
     /// Line types not archived → count.
     private(set) var unreadTypes: [String: Int] = [:]
-    /// Posts' `attachments` entries (paths into the export's data folder).
-    private(set) var attachmentReferences = 0
+    /// The paths posts' `attachments` name (into the export's `data/` folder), each once.
+    private(set) var attachmentPaths = Set<String>()
     private(set) var lines = 0
     private(set) var posts = 0
     let file: String
@@ -195,7 +195,7 @@ struct MattermostBulk {
 
     private mutating func store(_ message: JSONValue, ts: SlackTimestamp, in id: String) {
         posts += 1
-        if let a = message["lethe_mattermost"]?["attachments"]?.arrayValue { attachmentReferences += a.count }
+        for f in message["files"]?.arrayValue ?? [] { if let path = f["lethe_mattermost_path"]?.stringValue { attachmentPaths.insert(path) } }
         days[id, default: [:]][CivilDate(unixSeconds: ts.seconds), default: []].append(message.encoded())
     }
 
@@ -235,9 +235,22 @@ struct MattermostBulk {
                 .object([("name", .string(e)), ("users", .array(byEmoji[e]!.map { .string($0) })), ("count", .number(String(byEmoji[e]!.count)))])
             })))
         }
+        // Each attached file as a Slack `files[]` element, so the importer stores it with the message's
+        // bucket (matched to the export's file by `MattermostSource`): its id is made from its path.
+        let files = (native["attachments"]?.arrayValue ?? []).compactMap { a -> JSONValue? in
+            guard let path = nonEmpty(a["path"]) else { return nil }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return .object([("id", .string(fileID(path: path))), ("name", .string(name)), ("lethe_mattermost_path", .string(path))])
+        }
+        if !files.isEmpty { m.append(("files", .array(files))) }
         m.append(("lethe_mattermost", native))
         if let reply { m.append(("lethe_mattermost_reply", .number(String(reply)))) }
         return .object(m)
+    }
+
+    /// The Slack-style file id of an attachment path: `F` and the first 10 bytes of its SHA-256, hex, upper case.
+    static func fileID(path: String) -> String {
+        "F" + KDF.sha256(Array(path.utf8)).prefix(10).map { String(format: "%02X", $0) }.joined()
     }
 
     static func channelID(team: String, name: String) -> String { "\(idPrefix)\(team):\(name)" }

@@ -12,6 +12,8 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
     let unread: [UnreadFile]
     /// The JSONL file read (its path in the source).
     let jsonl: String
+    /// The files posts attach that the export holds, by their file id (`MattermostBulk.fileID`).
+    let attachments: [String: [ExportAttachment]]
 
     init(_ source: any ExportSource, jsonl: String, limits: ImportLimits) throws {
         displayName = source.displayName
@@ -22,13 +24,32 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         for (id, days) in bulk.days.sorted(by: { $0.key < $1.key }) {
             entries += days.keys.sorted().map { MattermostSource.dayPath(id, $0) }
         }
-        self.entries = entries
-        unread = source.entries.filter { $0 != jsonl }.sorted().map { path in
-            UnreadFile(path: path, reason: path.hasPrefix("data/") || path.contains("/data/")
-                ? "a Mattermost attachment: its path is kept in its post, the file itself is not archived yet"
+        // A post's path is matched against the export's own (already checked) entries only, as
+        // written or under the JSONL file's `data/` folder (where mmctl puts the files): a path
+        // naming anything else is never opened, and its file counts as missing.
+        let listed = Set(source.entries)
+        let base = SlackdumpShape.folder(of: jsonl)
+        var attachments: [String: [ExportAttachment]] = [:]
+        var used = Set<String>()
+        for path in bulk.attachmentPaths.sorted() {
+            let candidates = [base + path, base + "data/" + path].filter { !$0.hasSuffix("/") }
+            guard let entry = candidates.first(where: listed.contains) else { continue }
+            let id = MattermostBulk.fileID(path: path)
+            attachments[id] = [ExportAttachment(fileID: id, path: entry, name: String(entry.split(separator: "/").last ?? ""), folder: nil, mattermost: true)]
+            used.insert(entry)
+        }
+        self.attachments = attachments
+        self.entries = entries + used.sorted()
+        unread = source.entries.filter { $0 != jsonl && !used.contains($0) }.sorted().map { path in
+            UnreadFile(path: path, reason: path.hasPrefix(base + "data/")
+                ? "in the export's data/ folder, but no post attaches it: not archived"
                 : MattermostSource.isJSONL(path) ? "another JSON Lines file: one bulk export file is read per import" : "not part of a Mattermost bulk export")
         }
+        files = source
     }
+
+    /// The source the export's files are read from.
+    private let files: any ExportSource
 
     static func dayPath(_ id: String, _ day: CivilDate) -> String { "\(id)/\(day).json" }
 
@@ -52,7 +73,7 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         let parts = path.split(separator: "/")
         guard parts.count == 2, parts[1].hasSuffix(".json"), let day = CivilDate(iso: String(parts[1].dropLast(5))),
               let messages = bulk.days[String(parts[0])]?[day]
-        else { throw LetheError(.badInput, "\(displayName): no \(path)") }
+        else { return try files.read(path, maxBytes: maxBytes) }
         var bytes: [UInt8] = [0x5B]
         for (i, m) in messages.enumerated() {
             if i > 0 { bytes.append(0x2C) }
@@ -63,13 +84,13 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         return bytes
     }
 
-    func head(_ path: String, count: Int) -> [UInt8]? { nil }
+    func head(_ path: String, count: Int) -> [UInt8]? { files.head(path, count: count) }
 
     func stream(_ path: String, maxBytes: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
-        throw LetheError(.badInput, "\(displayName): no \(path)")
+        try files.stream(path, maxBytes: maxBytes, consumer)
     }
 
-    func statedSize(_ path: String) -> Int64? { nil }
+    func statedSize(_ path: String) -> Int64? { files.statedSize(path) }
 
     /// The conversations, in the order listed (a channel or direct channel known only from its
     /// posts is inferred and noted), each channel in its team's workspace.
@@ -131,9 +152,6 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         var w = bulk.warnings
         for (type, n) in bulk.unreadTypes.sorted(by: { $0.key < $1.key }) {
             w.append(ImportWarning(file: bulk.file, reason: "\(n) \"\(type)\" line(s): not archived (Lethe keeps teams, channels, users, posts and direct messages)"))
-        }
-        if bulk.attachmentReferences > 0 {
-            w.append(ImportWarning(file: bulk.file, reason: "\(bulk.attachmentReferences) attachment reference(s) in posts: each path is kept in its post, the files are not archived yet"))
         }
         return w
     }

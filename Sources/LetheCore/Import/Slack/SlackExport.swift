@@ -211,7 +211,7 @@ public final class SlackExport: @unchecked Sendable {
         users = source.users()
         collectedWarnings = warnings
         unread = source.unread
-        attachments = [:]
+        attachments = source.attachments
         items = [:]
         itemCounts = [:]
     }
