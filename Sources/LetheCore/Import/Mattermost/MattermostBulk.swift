@@ -37,10 +37,17 @@ struct MattermostBulk {
     /// The `user` objects, by username, in the order listed.
     private(set) var users: [(username: String, native: JSONValue)] = []
     private var userAt: [String: Int] = [:]
-    /// Conversation id → UTC day → its messages (compacted Slack-shaped JSON), in file order.
-    private(set) var days: [String: [CivilDate: [[UInt8]]]] = [:]
-    /// Conversation id → create_at (ms) → how many posts of that millisecond were seen.
-    private var sameMillisecond: [String: [Int64: Int]] = [:]
+    /// Conversation id → the UTC days of its posts and replies.
+    private(set) var days: [String: Set<CivilDate>] = [:]
+    /// The post objects, sealed out of memory as they are read (`SealedSpill`): conversation id →
+    /// its records, in file order, each holding posts as `u32 length || compacted JSON`.
+    private let spill: SealedSpill
+    private var chunks: [String: [SealedSpill.Record]] = [:]
+    /// Posts read but not yet sealed, and their bytes.
+    private var pending: [(id: String, json: [UInt8])] = []
+    private var pendingBytes = 0
+    static let pendingLimit = 4 << 20
+    let limits: ImportLimits
     private(set) var warnings: [ImportWarning] = []
     /// Line types not archived → count.
     private(set) var unreadTypes: [String: Int] = [:]
@@ -50,12 +57,16 @@ struct MattermostBulk {
     private(set) var posts = 0
     let file: String
 
-    init(file: String) { self.file = file }
+    init(file: String, limits: ImportLimits) throws {
+        self.file = file
+        self.limits = limits
+        spill = try SealedSpill()
+    }
 
     /// Reads the whole JSONL entry `path` of `source`, line by line, within `limits`
     /// (a line over `limits.maxLineBytes` or not JSON is refused, naming the file and line).
     static func read(_ source: any ExportSource, path: String, limits: ImportLimits) throws -> MattermostBulk {
-        var bulk = MattermostBulk(file: path)
+        var bulk = try MattermostBulk(file: path, limits: limits)
         var line: [UInt8] = []
         var number = 0
         func finish() throws {
@@ -82,6 +93,7 @@ struct MattermostBulk {
             line.append(contentsOf: chunk[start...])
         }
         if !line.isEmpty { try finish() }
+        try bulk.seal()
         bulk.lines = number
         for (username, native) in bulk.users {
             for team in native["teams"]?.arrayValue ?? [] {
@@ -171,39 +183,79 @@ struct MattermostBulk {
         channels[i].members.append(username)
     }
 
-    /// The post and each of its replies as messages.
+    /// Checks a post and its replies, notes their days and attachments, and sets the post aside
+    /// (sealed) for `messages(of:)`.
     private mutating func post(_ body: JSONValue, in id: String, line: Int) throws {
-        guard case .object(var members) = body, let user = Self.nonEmpty(body["user"]), let created = Self.millis(body["create_at"]) else {
+        guard body.objectValue != nil, Self.nonEmpty(body["user"]) != nil, let created = Self.millis(body["create_at"]) else {
             return skip("post", line, "no user or no valid create_at")
         }
         let replies = body["replies"]?.arrayValue ?? []
-        if !replies.isEmpty { members.removeAll { $0.key == "replies" } }
-        let ts = stamp(created, in: id)
-        let valid = replies.compactMap { r -> (JSONValue, String, Int64)? in
-            guard r.objectValue != nil, let u = Self.nonEmpty(r["user"]), let c = Self.millis(r["create_at"]) else { return nil }
-            return (r, u, c)
-        }
+        let valid = replies.compactMap(Self.validReply)
         if valid.count < replies.count {
             warnings.append(ImportWarning(file: where_(line), reason: "\(replies.count - valid.count) reply(ies) without a user or a valid create_at: skipped"))
         }
-        store(Self.message(.object(members), ts: ts, user: user, thread: valid.isEmpty ? nil : (ts, valid.count), reply: nil), ts: ts, in: id)
-        for (k, (r, u, c)) in valid.enumerated() {
-            let rts = stamp(c, in: id)
-            store(Self.message(r, ts: rts, user: u, thread: (ts, nil), reply: k), ts: rts, in: id)
+        for (object, _, millis) in [(body, "", created)] + valid {
+            days[id, default: []].insert(CivilDate(unixSeconds: millis / 1000))
+            for a in object["attachments"]?.arrayValue ?? [] { if let path = Self.nonEmpty(a["path"]) { attachmentPaths.insert(path) } }
         }
+        posts += 1 + valid.count
+        let json = body.encoded()
+        pending.append((id, json))
+        pendingBytes += json.count
+        if pendingBytes >= Self.pendingLimit { try seal() }
     }
 
-    private mutating func store(_ message: JSONValue, ts: SlackTimestamp, in id: String) {
-        posts += 1
-        for f in message["files"]?.arrayValue ?? [] { if let path = f["lethe_mattermost_path"]?.stringValue { attachmentPaths.insert(path) } }
-        days[id, default: [:]][CivilDate(unixSeconds: ts.seconds), default: []].append(message.encoded())
+    private static func validReply(_ r: JSONValue) -> (JSONValue, String, Int64)? {
+        guard r.objectValue != nil, let u = nonEmpty(r["user"]), let c = millis(r["create_at"]) else { return nil }
+        return (r, u, c)
     }
 
-    /// `create_at` as a Slack ts: seconds, then the milliseconds and a count of earlier posts of the same millisecond.
-    private mutating func stamp(_ millis: Int64, in id: String) -> SlackTimestamp {
-        let k = sameMillisecond[id, default: [:]][millis, default: 0]
-        sameMillisecond[id, default: [:]][millis] = k + 1
-        return Self.timestamp(millis, extra: min(k, 999))
+    /// Seals the pending posts, one record per conversation.
+    private mutating func seal() throws {
+        var order: [String] = []
+        var grouped: [String: [UInt8]] = [:]
+        for (id, json) in pending {
+            if grouped[id] == nil { order.append(id) }
+            grouped[id, default: []] += withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init) + json
+        }
+        for id in order { chunks[id, default: []].append(try spill.append(grouped[id]!)) }
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
+
+    /// The messages of one conversation by UTC day (compacted Slack-shaped JSON, in file order):
+    /// each post and each reply, `ts` from `create_at` with the posts of one millisecond counted
+    /// in file order (so a re-import gives every post its ts again).
+    func messages(of id: String) throws -> [CivilDate: [[UInt8]]] {
+        var out: [CivilDate: [[UInt8]]] = [:]
+        var sameMillisecond: [Int64: Int] = [:]
+        func stamp(_ millis: Int64) -> SlackTimestamp {
+            let k = sameMillisecond[millis, default: 0]
+            sameMillisecond[millis] = k + 1
+            return Self.timestamp(millis, extra: min(k, 999))
+        }
+        func emit(_ message: JSONValue, _ ts: SlackTimestamp) {
+            out[CivilDate(unixSeconds: ts.seconds), default: []].append(message.encoded())
+        }
+        for record in chunks[id] ?? [] {
+            let bytes = try spill.read(record)
+            var at = 0
+            while at + 4 <= bytes.count {
+                let n = Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+                let body = try JSONValue.parse(bytes[(at + 4)..<(at + 4 + n)], limits: limits)
+                at += 4 + n
+                guard case .object(var members) = body, let user = Self.nonEmpty(body["user"]), let created = Self.millis(body["create_at"]) else { continue }
+                let replies = (body["replies"]?.arrayValue ?? []).compactMap(Self.validReply)
+                if body["replies"]?.arrayValue?.isEmpty == false { members.removeAll { $0.key == "replies" } }
+                let ts = stamp(created)
+                emit(Self.message(.object(members), ts: ts, user: user, thread: replies.isEmpty ? nil : (ts, replies.count), reply: nil), ts)
+                for (k, (r, u, c)) in replies.enumerated() {
+                    let rts = stamp(c)
+                    emit(Self.message(r, ts: rts, user: u, thread: (ts, nil), reply: k), rts)
+                }
+            }
+        }
+        return out
     }
 
     static func timestamp(_ millis: Int64, extra: Int = 0) -> SlackTimestamp {

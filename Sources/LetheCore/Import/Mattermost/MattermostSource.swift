@@ -2,7 +2,8 @@ import Foundation
 
 /// A Mattermost bulk export seen through the export model: its posts are served as day files
 /// `<conversation id>/<YYYY-MM-DD>.json` (UTC days) of Slack-shaped messages (`MattermostBulk`),
-/// and every other file of the zip or folder is listed as not imported, with why.
+/// one conversation's held at a time (two while the importer's read-ahead crosses into the
+/// next), and every other file of the zip or folder is listed as not imported, with why.
 final class MattermostSource: ExportSource, @unchecked Sendable {
     let displayName: String
     let entries: [String]
@@ -22,7 +23,7 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         bulk = try MattermostBulk.read(source, path: jsonl, limits: limits)
         var entries: [String] = []
         for (id, days) in bulk.days.sorted(by: { $0.key < $1.key }) {
-            entries += days.keys.sorted().map { MattermostSource.dayPath(id, $0) }
+            entries += days.sorted().map { MattermostSource.dayPath(id, $0) }
         }
         // A post's path is matched against the export's own (already checked) entries only, as
         // written or under the JSONL file's `data/` folder (where mmctl puts the files): a path
@@ -72,8 +73,9 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
     func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
         let parts = path.split(separator: "/")
         guard parts.count == 2, parts[1].hasSuffix(".json"), let day = CivilDate(iso: String(parts[1].dropLast(5))),
-              let messages = bulk.days[String(parts[0])]?[day]
+              bulk.days[String(parts[0])]?.contains(day) == true
         else { return try files.read(path, maxBytes: maxBytes) }
+        let messages = try dayMessages(String(parts[0]), day)
         var bytes: [UInt8] = [0x5B]
         for (i, m) in messages.enumerated() {
             if i > 0 { bytes.append(0x2C) }
@@ -82,6 +84,20 @@ final class MattermostSource: ExportSource, @unchecked Sendable {
         bytes.append(0x5D)
         guard bytes.count <= maxBytes else { throw LetheError(.badInput, "\(displayName): the messages of \(parts[0]) on \(day) are over \(maxBytes) bytes") }
         return bytes
+    }
+
+    private let lock = NSLock()
+    /// The last conversations read (two: the importer's read-ahead may cross into the next).
+    private var cache: [(id: String, days: [CivilDate: [[UInt8]]])] = []
+
+    private func dayMessages(_ id: String, _ day: CivilDate) throws -> [[UInt8]] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = cache.first(where: { $0.id == id }) { return hit.days[day] ?? [] }
+        let days = try bulk.messages(of: id)
+        cache.append((id, days))
+        if cache.count > 2 { cache.removeFirst() }
+        return days[day] ?? []
     }
 
     func head(_ path: String, count: Int) -> [UInt8]? { files.head(path, count: count) }

@@ -203,7 +203,7 @@ public final class SlackExport: @unchecked Sendable {
         var days: [String: [DayFile]] = [:]
         for c in conversations {
             folders[c.id] = [c.id]
-            days[c.id] = (source.bulk.days[c.id] ?? [:]).keys.sorted().map { DayFile(path: MattermostSource.dayPath(c.id, $0), date: $0) }
+            days[c.id] = (source.bulk.days[c.id] ?? []).sorted().map { DayFile(path: MattermostSource.dayPath(c.id, $0), date: $0) }
         }
         self.conversations = conversations
         sourceFolders = folders
