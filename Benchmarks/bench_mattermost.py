@@ -75,7 +75,8 @@ def main():
     subprocess.run([gen, "--messages", str(args.messages), "--channels", str(max(10, args.messages // 1000)),
                     "--users", str(max(20, args.messages // 200)), "--days", "146", "--seed", "1", "--out", gen_out],
                    check=True, stdout=subprocess.DEVNULL)
-    # The baseline: the Slack export's users and channels only (the conversations both hold).
+    # The baseline: the Slack export's users and channels only (the conversations both hold), and
+    # their messages that have an author.
     slack = os.path.join(work, "slack")
     os.makedirs(slack)
     for meta in ("users.json", "channels.json", "groups.json"):
@@ -83,8 +84,18 @@ def main():
             shutil.copy(os.path.join(gen_out, meta), slack)
             if meta != "users.json":
                 for c in json.load(open(os.path.join(gen_out, meta))):
-                    if os.path.isdir(os.path.join(gen_out, c["name"])):
-                        shutil.copytree(os.path.join(gen_out, c["name"]), os.path.join(slack, c["name"]))
+                    src = os.path.join(gen_out, c["name"])
+                    if not os.path.isdir(src):
+                        continue
+                    os.makedirs(os.path.join(slack, c["name"]))
+                    for day in os.listdir(src):
+                        if not day.endswith(".json"):
+                            continue
+                        # The messages a Mattermost post can be: those with an author (not bots' and
+                        # integrations' messages without a user), so both imports hold the same messages.
+                        kept = [m for m in json.load(open(os.path.join(src, day))) if isinstance(m, dict) and m.get("user") and "ts" in m]
+                        with open(os.path.join(slack, c["name"], day), "w") as f:
+                            json.dump(kept, f, separators=(",", ":"))
     mm = os.path.join(work, "mattermost")
     posts = to_mattermost(slack, mm)
 
@@ -92,29 +103,35 @@ def main():
         a = os.path.join(work, "a")
         shutil.rmtree(a, ignore_errors=True)
         subprocess.run([lethe_bin, "init", "--archive", a], env=env, check=True, stdout=subprocess.DEVNULL)
+        rss = os.path.join(work, "rss")
         t0 = time.perf_counter()
-        p = subprocess.run([lethe_bin, "import", "--archive", a, "--json", source], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss, lethe_bin, "import", "--archive", a, "--json", source],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         seconds = time.perf_counter() - t0
         if p.returncode != 0:
             sys.exit(f"lethe import {source}: exit {p.returncode}\n{p.stderr.decode()[-2000:]}")
-        return seconds, json.loads(p.stdout)["messages_added"]
+        return seconds, json.loads(p.stdout)["messages_added"], int(open(rss).read().split()[-1]) / 1024
 
     times = {"slack": [], "mattermost": []}
+    peaks = {"slack": [], "mattermost": []}
     counts = {}
     for _ in range(args.runs):
         for name, source in (("slack", slack), ("mattermost", mm)):
-            s, n = imported(source)
+            s, n, mib = imported(source)
             times[name].append(s)
+            peaks[name].append(mib)
             counts[name] = n
     if counts["mattermost"] != posts:
         sys.exit(f"the Mattermost import added {counts['mattermost']} messages, the file holds {posts}")
     print(f"import, median of {args.runs} runs (each run imports both in turn), lethe-gen --messages {args.messages}")
-    print(f"{'source':<40}{'messages':>10}{'seconds':>9}{'msg/s':>10}{'vs Slack':>10}")
+    size = os.path.getsize(os.path.join(mm, "import.jsonl")) / 2**20
+    print(f"import.jsonl: {size:,.0f} MiB")
+    print(f"{'source':<40}{'messages':>10}{'seconds':>9}{'msg/s':>10}{'vs Slack':>10}{'peak RSS':>12}")
     base = counts["slack"] / statistics.median(times["slack"])
     for name, label in (("slack", "Slack export (baseline)"), ("mattermost", "Mattermost bulk export (import.jsonl)")):
         m = statistics.median(times[name])
         rate = counts[name] / m
-        print(f"{label:<40}{counts[name]:>10,}{m:>9.2f}{rate:>10,.0f}{rate / base:>9.2f}×")
+        print(f"{label:<40}{counts[name]:>10,}{m:>9.2f}{rate:>10,.0f}{rate / base:>9.2f}×{statistics.median(peaks[name]):>8.1f} MiB")
     shutil.rmtree(work)
 
 
