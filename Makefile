@@ -178,7 +178,7 @@ bench-mattermost: deps
 #   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=policy-parser
 # Replay a crash: swift build --product lethe-fuzz && .build/debug/lethe-fuzz <target> FILE
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= export-reader mattermost-reader policy-parser query-parser record-decoder
+FUZZ_TARGETS ?= export-reader mattermost-reader discord-reader policy-parser query-parser record-decoder
 FUZZ_DIR     ?= .build-fuzz/work
 FUZZ_BUILD   := -c release --product lethe-fuzz --scratch-path .build-fuzz \
                 -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \

@@ -10,6 +10,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case exportReader = "export-reader"
     /// Mattermost bulk exports (JSON Lines).
     case mattermostReader = "mattermost-reader"
+    /// DiscordChatExporter channel files (JSON).
+    case discordReader = "discord-reader"
     /// Retention policy YAML.
     case policyParser = "policy-parser"
     /// Search queries, and the matcher and highlighter on what parses.
@@ -22,6 +24,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         switch self {
         case .exportReader: FuzzExportReader.run(input)
         case .mattermostReader: FuzzMattermostReader.run(input)
+        case .discordReader: FuzzDiscordReader.run(input)
         case .policyParser: FuzzPolicyParser.run(input)
         case .queryParser: FuzzQueryParser.run(input)
         case .recordDecoder: FuzzRecordDecoder.run(input)

@@ -78,9 +78,11 @@ public final class Exporter {
         // Mattermost's conversations and users go back into a bulk export file of their own.
         let mattermost = everything.filter { $0.platform == .mattermost }
         let mattermostUsers = everyone.filter { $0.platform == .mattermost }
+        // Discord's go back into DiscordChatExporter files, one per channel.
+        let discord = everything.filter { $0.platform == .discord }
         let channels = everything.filter { $0.platform == .slack }
         let allUsers = everyone.filter { $0.platform == .slack }
-        let slack = !channels.isEmpty || !allUsers.isEmpty || mattermost.isEmpty
+        let slack = !channels.isEmpty || !allUsers.isEmpty || (mattermost.isEmpty && discord.isEmpty)
         let workspaces = Array(Set(channels.flatMap(\.workspaces) + allUsers.flatMap(\.workspaces))).sorted()
         for place in slack ? [""] + workspaces.map({ "teams/\($0)/" }) : [] {
             let dir = out.appendingPathComponent(place, isDirectory: true)
@@ -192,6 +194,13 @@ public final class Exporter {
             report.messages += written.messages
             report.channels += mattermost.count
             report.users += mattermostUsers.count
+            report.warnings += written.warnings
+        }
+        if !discord.isEmpty {
+            let written = try DiscordWriter(archive: archive).write(discord, into: out)
+            report.messages += written.messages
+            report.channels += discord.count
+            report.users += everyone.filter { $0.platform == .discord }.count
             report.warnings += written.warnings
         }
         for (file, entries) in workspaceItems.sorted(by: { $0.key < $1.key }) {

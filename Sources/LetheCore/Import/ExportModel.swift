@@ -36,10 +36,12 @@ public enum ConversationKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// The chat platform a conversation was imported from, told by its id: Lethe names Mattermost's
-/// conversations `mm:…` (`MattermostBulk`); Slack's ids never hold a `:`.
+/// conversations `mm:…` (`MattermostBulk`) and Discord's `dc:…`; Slack's ids never hold a `:`.
 public enum Platform: String, Codable, Sendable, CaseIterable {
     case slack
     case mattermost
+    /// DiscordChatExporter's JSON (`DiscordSource`): conversations `dc:<channel id>`.
+    case discord
 }
 
 /// The workspace-level conversation every import puts the items no conversation claims in
@@ -118,7 +120,9 @@ public struct Conversation: Sendable, Hashable {
     }
 
     /// Where it was imported from (policies' `platform:`, `lethe export`'s format).
-    public var platform: Platform { id.hasPrefix(MattermostBulk.idPrefix) ? .mattermost : .slack }
+    public var platform: Platform {
+        id.hasPrefix(MattermostBulk.idPrefix) ? .mattermost : id.hasPrefix(DiscordSource.idPrefix) ? .discord : .slack
+    }
 
     /// Hashed by id alone (planners key caches by conversation, once per bucket): equal
     /// conversations have equal ids, so this agrees with `==`.
@@ -161,8 +165,8 @@ public struct User: Sendable, Equatable {
 
     /// Where it was imported from: Mattermost's users carry `"lethe_platform": "mattermost"` (`MattermostSource`).
     public var platform: Platform {
-        guard rawJSON.count > 20, let value = try? JSONValue.parse(rawJSON), value["lethe_platform"]?.stringValue == Platform.mattermost.rawValue else { return .slack }
-        return .mattermost
+        guard rawJSON.count > 20, let value = try? JSONValue.parse(rawJSON), let p = value["lethe_platform"]?.stringValue.flatMap(Platform.init) else { return .slack }
+        return p
     }
 
     public init(id: String, name: String?, displayName: String?, rawJSON: [UInt8] = []) {

@@ -63,6 +63,8 @@ public final class SlackExport: @unchecked Sendable {
         let slackDays = source.entries.contains(where: SlackExport.isDayFilePath)
         if !slackDays, let jsonl = MattermostSource.detect(source) {
             self.init(mattermost: try MattermostSource(source, jsonl: jsonl, limits: limits), limits: limits)
+        } else if !slackDays, let files = DiscordSource.detect(source) {
+            self.init(discord: try DiscordSource(source, channelFiles: files, limits: limits), limits: limits)
         } else if !slackDays, let slackdump = try SlackdumpShape.source(in: source, limits: limits) {
             self.init(slackdump: slackdump, limits: limits)
         } else {
@@ -212,6 +214,28 @@ public final class SlackExport: @unchecked Sendable {
         collectedWarnings = warnings
         unread = source.unread
         attachments = source.attachments
+        items = [:]
+        itemCounts = [:]
+    }
+
+    /// DiscordChatExporter's channel files, in the export model (`DiscordSource`).
+    private init(discord source: DiscordSource, limits: ImportLimits) {
+        self.source = source
+        self.limits = limits
+        rootPrefix = ""
+        var folders: [String: [String]] = [:]
+        var days: [String: [DayFile]] = [:]
+        for c in source.conversations {
+            folders[c.id] = [c.id]
+            days[c.id] = (source.days[c.id] ?? []).sorted().map { DayFile(path: DiscordSource.dayPath(c.id, $0), date: $0) }
+        }
+        conversations = source.conversations
+        sourceFolders = folders
+        dayFilesByFolder = days
+        users = source.users
+        collectedWarnings = source.listingWarnings + source.warnings
+        unread = source.unread
+        attachments = [:]
         items = [:]
         itemCounts = [:]
     }
