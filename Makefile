@@ -124,6 +124,12 @@ demo: build
 	echo "== lethe export: Mattermost's conversations go back into one import.jsonl, as mmctl reads it"; \
 	"$$L" export --archive "$$M" --key-file "$(DEMO)/mm.key" --out "$(DEMO)/mm-export" >/dev/null; \
 	wc -l < "$(DEMO)/mm-export/import.jsonl" | sed 's/^/   lines written: /'; \
+	echo "== DiscordChatExporter's JSON (Tests/Fixtures/discord-sample: a server's channel), into the same archive"; \
+	"$$L" import --archive "$$M" --key-file "$(DEMO)/mm.key" Tests/Fixtures/discord-sample 2>/dev/null | sed -n '2,3p'; \
+	echo "== lethe search quince (a Discord reply), and the export: import.jsonl for Mattermost, discord/ for Discord"; \
+	"$$L" search --archive "$$M" --key-file "$(DEMO)/mm.key" quince; \
+	"$$L" export --archive "$$M" --key-file "$(DEMO)/mm.key" --out "$(DEMO)/mixed-export" >/dev/null; \
+	(cd "$(DEMO)/mixed-export" && find . -type f | sort | sed 's/^/   /'); \
 	echo "== lethe serve --port 0 (the archive in a browser: one page fetched with the token, then stopped)"; \
 	"$$L" serve --key-file "$$LETHE_KEY" --port 0 --json --policy Policies/standard.yml > "$(DEMO)/serve.json" & S=$$!; \
 	for i in $$(seq 50); do [ -s "$(DEMO)/serve.json" ] && break; sleep 0.1; done; \
