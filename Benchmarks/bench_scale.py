@@ -193,6 +193,9 @@ def main(argv):
     ap.add_argument("--plot", default=os.path.join(ROOT, "docs", "images", "scale.png"), help="the PNG (default docs/images/scale.png)")
     ap.add_argument("--resume", metavar="JSON", help="start from the sizes a previous run wrote to this JSON file "
                     "(same shape and runs): they are kept, not measured again")
+    ap.add_argument("--zip-with", choices=("auto", "lethe-gen", "info-zip"), default="auto",
+                    help="who writes the export's zip: lethe-gen, or Info-ZIP's zip -6 (auto: Info-ZIP above 1M "
+                         "messages, where lethe-gen's zip writer, quadratic in entries, takes hours)")
     ap.add_argument("--workdir", default="/tmp", help="where each size's scratch folder is made (removed after the size)")
     a = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
@@ -232,7 +235,8 @@ def main(argv):
         if any(r["messages"] == n for r in rows):
             continue
         sh = shape(n, a.shape)
-        args = types.SimpleNamespace(messages=n, seed=a.seed, runs=a.runs, sections=sections, **sh)
+        zip_with = a.zip_with if a.zip_with != "auto" else ("info-zip" if n > 1_000_000 else "lethe-gen")
+        args = types.SimpleNamespace(messages=n, seed=a.seed, runs=a.runs, sections=sections, zip_with=zip_with, **sh)
         work = tempfile.mkdtemp(prefix="lethe-scale-%d-" % n, dir=a.workdir)
         bench.log("size %s: %d channels, %d users, %d days (scratch %s)" % (format(n, ","), sh["channels"], sh["users"],
                                                                             sh["days"], work))
