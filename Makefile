@@ -148,12 +148,12 @@ clean:
 #   make bench-files  attached files: 2 GiB imported and exported beside cp -r and tar | zstd -3 (not in CI)
 #   make bench-memory peak RSS of import, export, verify, search, retention (200,000 messages; not in CI)
 #                     BENCH_ARGS='--messages 1000000 --baseline-lethe OLD_BIN' beside another build
-#   make bench-mattermost  a Mattermost bulk export's import beside the Slack export of the same messages (not in CI)
+#   make bench-platforms  Mattermost's and Discord's importers beside the Slack export of the same messages (not in CI)
 #   make bench-scale  import, size and search at 100k, 1M and 5M messages: a table and docs/images/scale.png
 #                     (about 40 minutes and ~20 GB of scratch under /tmp; not in CI;
 #                     make bench-scale BENCH_ARGS='--sizes 10000,30000' to try it)
 BENCH_ARGS ?=
-.PHONY: bench bench-quick bench-files bench-memory bench-scale bench-mattermost
+.PHONY: bench bench-quick bench-files bench-memory bench-scale bench-platforms
 
 bench: deps
 	python3 Benchmarks/bench.py $(BENCH_ARGS)
@@ -171,10 +171,10 @@ bench-memory: deps
 bench-scale: deps
 	python3 Benchmarks/bench_scale.py $(BENCH_ARGS)
 
-bench-mattermost: deps
+bench-platforms: deps
 	$(SWIFT) build -c release --product lethe-gen
 	$(SWIFT) build -c release --static-swift-stdlib --product lethe
-	python3 Benchmarks/bench_mattermost.py $(BENCH_ARGS)
+	python3 Benchmarks/bench_platforms.py $(BENCH_ARGS)
 
 # Fuzzing (docs/SECURITY.md, "Fuzzing"): libFuzzer + AddressSanitizer on each target in turn,
 # FUZZ_SECONDS each, starting from Tests/FuzzCorpus/<target>/ copied into FUZZ_DIR (the
