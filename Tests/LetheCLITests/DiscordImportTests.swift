@@ -116,4 +116,33 @@ import Testing
             #expect(try b.stats().channels == 0)
         }
     }
+
+    /// Our own channel file, exported with `--media`: one attachment downloaded beside it
+    /// (`media\\…`, Windows separators), one named by URL only, one whose path leaves the export,
+    /// and an avatar no attachment names. The first is archived, searched and written back.
+    @Test func downloadedAttachmentsAreArchivedSearchedAndWrittenBack() throws {
+        let dir = Repository.fixture("discord-sample")
+        let name = "zine-collective - Text Channels - events [5001].json"
+        let plan = try Data(contentsOf: dir.appendingPathComponent("media/riso-plan-5e1f.txt"))
+        let a = try Harness.makeArchive("discord-media")
+        let report = try a.importExport(dir)
+        #expect(report.messagesAdded == 2 && report.filesAdded == 1 && report.filesMissing == 2, "\(report)")
+        #expect(report.filesUnread.map(\.path) == ["media/avatar-4001.png"], "\(report.filesUnread)")
+        let reasons = report.warnings.joined(separator: " | ")
+        #expect(reasons.contains("1 attachment(s) named by URL only") && reasons.contains("1 attachment(s) naming a downloaded copy this export does not hold"), "\(reasons)")
+        let hit = try hits("fluorescent", a)
+        #expect(hit.map(\.channel) == ["zine-collective/#events"], "the attachment's text is searched: \(hit)")
+        #expect(try hits("quince has:file", a).count == 1)
+
+        let out = Harness.tempDir("discord-media-out").appendingPathComponent("x")
+        let export = try a.run(["export", "--out", out.path, "--json"]).expectSuccess("export")
+        #expect(try Data(contentsOf: out.appendingPathComponent("discord/media/riso-plan-5e1f.txt")) == plan, "beside the channel file, where its url points")
+        let written = try FileManager.default.subpathsOfDirectory(atPath: out.path).sorted()
+        #expect(written == ["discord", "discord/events [5001].json", "discord/media", "discord/media/riso-plan-5e1f.txt"], "\(written) \(export.stdout)")
+        let back = try Self.object(out.appendingPathComponent("discord/events [5001].json"))
+        #expect(back == (try Self.object(dir.appendingPathComponent(name))), "the channel file comes back as it was")
+
+        let again = try a.importExport(dir)
+        #expect(again.filesAdded == 0 && again.filesUnchanged == 1 && again.messagesAdded == 0, "\(again)")
+    }
 }

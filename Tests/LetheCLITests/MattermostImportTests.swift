@@ -170,6 +170,20 @@ import Testing
         #expect(refused.status == 6 && refused.stderr.contains("unknown platform \"myspace\""), "\(refused.status) \(refused.stderr)")
     }
 
+    /// A Mattermost user whose username is a Slack user's id already in the archive is refused,
+    /// not merged into the Slack user: the archive unchanged.
+    @Test func aUserIDHeldByAnotherPlatformIsRefused() throws {
+        let a = try Harness.makeArchive("mm-collide")
+        _ = try a.importExport(Repository.fixture("slack-sample"))
+        let before = try a.stats()
+        let lines = Self.lines().map { $0.replacingOccurrences(of: #""username":"alice""#, with: #""username":"U05A1LC3K9P""#) }
+        #expect(lines != Self.lines())
+        let r = try a.run(["import", try Self.exportFolder(lines).path])
+        #expect(r.status == 9 && r.stderr.contains("user U05A1LC3K9P: the archive holds a slack user with this id"), "\(r.status) \(r.stderr)")
+        let after = try a.stats()
+        #expect(after.messages == before.messages && after.channels == before.channels, "\(after)")
+    }
+
     /// Hostile or broken files are refused naming the file and line, the archive unchanged.
     @Test(arguments: ["long", "utf8", "array", "notype"])
     func aBrokenLineIsRefusedNamingItsLine(_ kind: String) throws {

@@ -4,7 +4,7 @@ import Foundation
 /// channel (`discord/<name> [<channel id>].json`; the parts of a partitioned export as one):
 /// the members the file had beside its messages (guild, channel, dateRange, exportedAt …), the
 /// messages still in the archive, oldest first, each the object imported (`lethe_discord`), and
-/// `messageCount` (docs/EXPORT.md, "Discord"). One conversation's messages are held at a time.
+/// `messageCount`, and each attachment's downloaded copy where its `url` names it (docs/EXPORT.md, "Discord"). One conversation's messages are held at a time.
 struct DiscordWriter {
     let archive: Archive
     static let folder = "discord"
@@ -15,7 +15,10 @@ struct DiscordWriter {
         var warnings: [String] = []
     }
 
-    func write(_ conversations: [Conversation], into out: URL) throws -> Written {
+    /// `files` is called with each bucket that holds attachments: the file ids of its messages'
+    /// downloaded copies and where each goes, relative to `out` (as the message's `url` names it,
+    /// beside the channel file; not yet checked).
+    func write(_ conversations: [Conversation], into out: URL, files: (BucketRef, String, [String: String]) throws -> Void) throws -> Written {
         var written = Written()
         let dir = out.appendingPathComponent(Self.folder, isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -28,13 +31,20 @@ struct DiscordWriter {
                     if case .failure(let e) = opened { archive.noteDamage(channel: c.id, bucket: ref.bucket, e) }
                     return
                 }
+                var paths: [String: String] = [:]
                 for m in segment.messages where m.item == nil {
                     guard let native = (try? JSONValue.parse(m.json))?["lethe_discord"] else {
                         written.warnings.append("\(c.id): a message at \(m.ts) holds no Discord message: left out")
                         continue
                     }
+                    for a in native["attachments"]?.arrayValue ?? [] {
+                        // Where the url points from the channel file (in `discord/`); one leaving `out` is not written.
+                        if let f = DiscordSource.attachmentFile(a), let relative = DiscordSource.localPath(f.url),
+                           let path = DiscordSource.resolve(relative, besides: Self.folder + "/channel.json") { paths[f.id] = path }
+                    }
                     messages.append((m.ts, native))
                 }
+                if !paths.isEmpty { try files(ref, c.id, paths) }
             }
             // DiscordChatExporter's order: by time, then by id (snowflakes grow) within a millisecond.
             messages.sort { a, b in

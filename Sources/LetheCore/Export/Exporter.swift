@@ -197,7 +197,14 @@ public final class Exporter {
             report.warnings += written.warnings
         }
         if !discord.isEmpty {
-            let written = try DiscordWriter(archive: archive).write(discord, into: out)
+            let written = try DiscordWriter(archive: archive).write(discord, into: out) { ref, channel, paths in
+                // Beside the channel file, where the message's url names it (checked again here:
+                // a path that would leave the export is not written).
+                try writeAttachments(ref, channel: channel, into: out, report: &report) { r in
+                    guard let path = paths[r.fileID], case .file(let safe) = ExportPath.classify(path) else { return nil }
+                    return safe
+                }
+            }
             report.messages += written.messages
             report.channels += discord.count
             report.users += everyone.filter { $0.platform == .discord }.count

@@ -250,6 +250,11 @@ public final class Importer {
                 if try archive.writeRecordDelta(kind: 2, cno: 0, UserRecord.encode(user)) { report.recordsDeferred += 1 }
                 continue
             }
+            // One user table for every platform: Slack's ids (upper case), Mattermost's usernames
+            // (lower case) and Discord's (digits) never meet, so one that does is refused, not merged.
+            if let held = try archive.user(slackID: user.id), held.platform != user.platform {
+                throw LetheError(.badInput, "user \(user.id): the archive holds a \(held.platform.rawValue) user with this id, so this \(user.platform.rawValue) user cannot be imported beside it (nothing was imported)")
+            }
             switch try archive.store(user) {
             case .added: report.usersAdded += 1
             case .updated: report.usersUpdated += 1

@@ -23,6 +23,8 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
     private(set) var users: [User] = []
     private(set) var warnings: [ImportWarning] = []
     let unread: [UnreadFile]
+    /// The downloaded copies of attachments the export holds (DiscordChatExporter's `--media`), by file id.
+    private(set) var attachments: [String: [ExportAttachment]] = [:]
     private let files: any ExportSource
     /// The channel files of each conversation id, in path order (a partitioned export's parts).
     private var parts: [String: [String]] = [:]
@@ -52,6 +54,8 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
         var authorAt: [String: Int] = [:]
         var membersOf: [String: [String]] = [:]
         var taken = Set<String>()
+        let listed = Set(source.entries)
+        var used = Set<String>()
         for path in channelFiles {
             let value = try Self.parse(source, path, limits: limits)
             guard let channel = value["channel"], let channelID = DiscordSource.nonEmpty(channel["id"]), let messages = value["messages"]?.arrayValue else {
@@ -60,9 +64,21 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
             let id = Self.idPrefix + channelID
             parts[id, default: []].append(path)
             var invalid = 0
-            let attached = messages.reduce(0) { $0 + ($1["attachments"]?.arrayValue?.count ?? 0) }
-            if attached > 0 {
-                warnings.append(ImportWarning(file: path, reason: "\(attached) attachment(s): each one's URL or path is kept in its message, the files are not archived yet"))
+            var (remote, absent) = (0, 0)
+            for m in messages {
+                for a in m["attachments"]?.arrayValue ?? [] {
+                    guard let file = Self.attachmentFile(a) else { continue }
+                    guard let relative = Self.localPath(file.url) else { remote += 1; continue }
+                    guard let entry = Self.resolve(relative, besides: path), listed.contains(entry) else { absent += 1; continue }
+                    attachments[file.id] = [ExportAttachment(fileID: file.id, path: entry, name: file.name, folder: nil, mattermost: true)]
+                    used.insert(entry)
+                }
+            }
+            if remote > 0 {
+                warnings.append(ImportWarning(file: path, reason: "\(remote) attachment(s) named by URL only: each URL is kept in its message, the files are not archived (DiscordChatExporter's --media downloads them beside the JSON)"))
+            }
+            if absent > 0 {
+                warnings.append(ImportWarning(file: path, reason: "\(absent) attachment(s) naming a downloaded copy this export does not hold (or a path leaving it): not archived"))
             }
             for m in messages {
                 guard let ts = Self.timestamp(of: m) else { invalid += 1; continue }
@@ -122,11 +138,46 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
         }
         var entries: [String] = []
         for (id, set) in days.sorted(by: { $0.key < $1.key }) { entries += set.sorted().map { Self.dayPath(id, $0) } }
-        self.entries = entries
+        self.entries = entries + used.sorted()
         let read = Set(channelFiles)
-        unread = source.entries.filter { !read.contains($0) }.sorted().map {
-            UnreadFile(path: $0, reason: "not a DiscordChatExporter channel file (downloaded media are not archived yet)")
+        unread = source.entries.filter { !read.contains($0) && !used.contains($0) }.sorted().map {
+            UnreadFile(path: $0, reason: $0.hasSuffix(".json") ? "not a DiscordChatExporter channel file"
+                : "no message's attachment names it (downloaded avatars, icons, emoji and embeds' images are not archived)")
         }
+    }
+
+    /// An attachment's file: its id (from its Discord id, so the same attachment in two exports is
+    /// one file), name and URL or path (nil without a url).
+    static func attachmentFile(_ a: JSONValue) -> (id: String, name: String, url: String)? {
+        guard let url = nonEmpty(a["url"]) else { return nil }
+        let key = nonEmpty(a["id"]).map { "discord-attachment:" + $0 } ?? "discord-attachment-url:" + url
+        let name = nonEmpty(a["fileName"]) ?? String(url.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? "")
+        return (MattermostBulk.fileID(path: key), name, url)
+    }
+
+    /// A downloaded copy's path as DiscordChatExporter writes it (relative to the channel file,
+    /// `\\` on Windows), with `/`: nil for a URL or an absolute path, which are never opened.
+    static func localPath(_ url: String) -> String? {
+        let u = Array(url.utf8)
+        if url.contains("://") || u.first == UInt8(ascii: "/") || u.first == UInt8(ascii: "\\") { return nil }
+        if u.count >= 2, u[1] == UInt8(ascii: ":") { return nil }  // C:\… (a drive letter)
+        return url.replacingOccurrences(of: "\\", with: "/")
+    }
+
+    /// `relative` (a `localPath`) resolved against the folder of `channelFile`: nil when a `..`
+    /// would leave the export's root. The result is looked up among the export's own entries only.
+    static func resolve(_ relative: String, besides channelFile: String) -> String? {
+        var parts = channelFile.split(separator: "/", omittingEmptySubsequences: true).dropLast().map(String.init)
+        for p in relative.split(separator: "/", omittingEmptySubsequences: true) {
+            if p == "." { continue }
+            if p == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(String(p))
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     static func dayPath(_ id: String, _ day: CivilDate) -> String { "\(id)/\(day).json" }
@@ -225,6 +276,14 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
             return .object([("name", .string(name)), ("users", .array(users.map { .string($0) })), ("count", r["count"] ?? .number(String(users.count)))])
         }
         if !reactions.isEmpty { m.append(("reactions", .array(reactions))) }
+        // Its attachments as Slack's files (search's has:file, the archive's attachment index).
+        let files = (native["attachments"]?.arrayValue ?? []).compactMap { a -> JSONValue? in
+            guard let f = attachmentFile(a) else { return nil }
+            var o: [(key: String, value: JSONValue)] = [("id", .string(f.id)), ("name", .string(f.name))]
+            if case .number(let n)? = a["fileSizeBytes"] { o.append(("size", .number(n))) }
+            return .object(o)
+        }
+        if !files.isEmpty { m.append(("files", .array(files))) }
         m.append(("lethe_discord", native))
         return .object(m)
     }

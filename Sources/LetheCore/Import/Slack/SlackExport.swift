@@ -235,7 +235,7 @@ public final class SlackExport: @unchecked Sendable {
         users = source.users
         collectedWarnings = source.listingWarnings + source.warnings
         unread = source.unread
-        attachments = [:]
+        attachments = source.attachments
         items = [:]
         itemCounts = [:]
     }
