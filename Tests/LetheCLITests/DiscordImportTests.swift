@@ -107,12 +107,17 @@ import Testing
         try a.run(["retention", "apply", "--policy", policy.path, "--now", "2031-01-01T00:00:00Z"]).expectSuccess("apply")
         #expect(try a.stats().messages == slack, "every Discord message shredded, every Slack one kept")
 
-        for (name, bytes) in [("not-json", #"{"guild": {"id": "1"}, "channel": {"id": "2"}, "messages": [ {"#), ("no-array", #"{"guild": {"id": "1"}, "channel": {"id": "2"}, "messages": 7}"#)] {
+        let head = #"{"guild": {"id": "1"}, "channel": {"id": "2"}, "messages": ["#
+        let message = #"{"id": "3", "timestamp": "2026-01-01T00:00:00Z", "content": "ok"}"#
+        for (name, bytes, says) in [("not-json", head + " {", "not JSON"), ("no-array", #"{"guild": {"id": "1"}, "channel": {"id": "2"}, "messages": 7}"#, "a messages array"),
+                                    ("empty-element", head + message + ",," + message + "]}", "empty element at messages[1]"),
+                                    ("bad-message", head + message + #", {"id": "4", "content": "\x"}]}"#, "messages[1] is not JSON"),
+                                    ("long-message", head + #"{"content": ""# + String(repeating: "x", count: 64 << 20) + #""}]}"#, "messages[0] is over 67108864 bytes")] {
             let bad = Harness.tempDir("dc-bad")
             try bytes.write(to: bad.appendingPathComponent("x.json"), atomically: true, encoding: .utf8)
             let b = try Harness.makeArchive("dc-bad")
             let r = try b.run(["import", bad.path])
-            #expect(r.status == 9 && r.stderr.contains("x.json"), "\(name): \(r.status) \(r.stderr)")
+            #expect(r.status == 9 && r.stderr.contains("x.json") && r.stderr.contains(says), "\(name): \(r.status) \(r.stderr)")
             #expect(try b.stats().channels == 0)
         }
     }

@@ -17,12 +17,12 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
     static let idPrefix = "dc:"
 
     let displayName: String
-    let entries: [String]
+    private(set) var entries: [String] = []
     let listingWarnings: [ImportWarning]
     private(set) var conversations: [Conversation] = []
     private(set) var users: [User] = []
     private(set) var warnings: [ImportWarning] = []
-    let unread: [UnreadFile]
+    private(set) var unread: [UnreadFile] = []
     /// The downloaded copies of attachments the export holds (DiscordChatExporter's `--media`), by file id.
     private(set) var attachments: [String: [ExportAttachment]] = [:]
     private let files: any ExportSource
@@ -31,6 +31,13 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
     /// Conversation id → the UTC days of its messages.
     private(set) var days: [String: Set<CivilDate>] = [:]
     private let limits: ImportLimits
+    /// The messages, sealed out of memory as they are read: channel file → its records, each a
+    /// run of length-prefixed messages (`SealedSpill`, as Mattermost's posts are).
+    private let spill: SealedSpill
+    private var records: [String: [SealedSpill.Record]] = [:]
+    private var pending: [(path: String, json: [UInt8])] = []
+    private var pendingBytes = 0
+    static let pendingLimit = 4 << 20
     private let lock = NSLock()
     private var cache: [(id: String, days: [CivilDate: [[UInt8]]])] = []
 
@@ -56,16 +63,16 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
         var taken = Set<String>()
         let listed = Set(source.entries)
         var used = Set<String>()
+        spill = try SealedSpill()
         for path in channelFiles {
-            let value = try Self.parse(source, path, limits: limits)
-            guard let channel = value["channel"], let channelID = DiscordSource.nonEmpty(channel["id"]), let messages = value["messages"]?.arrayValue else {
-                throw LetheError(.badInput, "\(source.displayName): \(path): a DiscordChatExporter file needs a channel with an id and a messages array")
-            }
-            let id = Self.idPrefix + channelID
-            parts[id, default: []].append(path)
+            // The messages are sealed out of memory as they stream past; the rest is parsed at the end.
             var invalid = 0
             var (remote, absent) = (0, 0)
-            for m in messages {
+            var fileDays = Set<CivilDate>()
+            var fileAuthors: [String] = []
+            var count = 0
+            func take(_ m: JSONValue) throws {
+                count += 1
                 for a in m["attachments"]?.arrayValue ?? [] {
                     guard let file = Self.attachmentFile(a) else { continue }
                     guard let relative = Self.localPath(file.url) else { remote += 1; continue }
@@ -73,20 +80,28 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
                     attachments[file.id] = [ExportAttachment(fileID: file.id, path: entry, name: file.name, folder: nil, mattermost: true)]
                     used.insert(entry)
                 }
+                guard let ts = Self.timestamp(of: m) else { invalid += 1; return }
+                fileDays.insert(CivilDate(unixSeconds: ts.seconds))
+                if let author = m["author"], let a = Self.nonEmpty(author["id"]) {
+                    if !fileAuthors.contains(a) { fileAuthors.append(a) }
+                    if let i = authorAt[a] { authors[i].native = author } else { authorAt[a] = authors.count; authors.append((a, author)) }
+                }
+                try hold(m.encoded(), of: path)
             }
+            let value = try Self.stream(source, path, limits: limits) { try take($0) }
+            guard let channel = value["channel"], let channelID = DiscordSource.nonEmpty(channel["id"]), let inline = value["messages"]?.arrayValue else {
+                throw LetheError(.badInput, "\(source.displayName): \(path): a DiscordChatExporter file needs a channel with an id and a messages array")
+            }
+            for m in inline { try take(m) }  // a `messages` key the stream did not see (written with escapes)
+            let id = Self.idPrefix + channelID
+            parts[id, default: []].append(path)
+            days[id, default: []].formUnion(fileDays)
+            for a in fileAuthors where membersOf[id]?.contains(a) != true { membersOf[id, default: []].append(a) }
             if remote > 0 {
                 warnings.append(ImportWarning(file: path, reason: "\(remote) attachment(s) named by URL only: each URL is kept in its message, the files are not archived (DiscordChatExporter's --media downloads them beside the JSON)"))
             }
             if absent > 0 {
                 warnings.append(ImportWarning(file: path, reason: "\(absent) attachment(s) naming a downloaded copy this export does not hold (or a path leaving it): not archived"))
-            }
-            for m in messages {
-                guard let ts = Self.timestamp(of: m) else { invalid += 1; continue }
-                days[id, default: []].insert(CivilDate(unixSeconds: ts.seconds))
-                if let author = m["author"], let a = Self.nonEmpty(author["id"]) {
-                    if membersOf[id]?.contains(a) != true { membersOf[id, default: []].append(a) }
-                    if let i = authorAt[a] { authors[i].native = author } else { authorAt[a] = authors.count; authors.append((a, author)) }
-                }
             }
             if invalid > 0 {
                 warnings.append(ImportWarning(file: path, reason: "\(invalid) message(s) without an id or a valid timestamp: skipped"))
@@ -110,7 +125,7 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
             if case .object(let top) = value {
                 // Everything but the messages; `messageCount` too, written back while the file's messages all are.
                 meta.append(("lethe_discord", .object(top.filter { $0.key != "messages" })))
-                meta.append(("lethe_discord_messages", .number(String(messages.count))))
+                meta.append(("lethe_discord_messages", .number(String(count))))
             }
             let (folder, reason) = FolderName.assign(name ?? channelID, id: id, taken: &taken)
             if let reason {
@@ -121,6 +136,7 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
             conversation.workspaces = guildName.map { [$0] } ?? []
             conversations.append(conversation)
         }
+        try seal()
         users = authors.map { id, native in
             let name = Self.nonEmpty(native["name"])
             let display = Self.nonEmpty(native["nickname"]) ?? name
@@ -182,15 +198,78 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
 
     static func dayPath(_ id: String, _ day: CivilDate) -> String { "\(id)/\(day).json" }
 
-    private static func parse(_ source: any ExportSource, _ path: String, limits: ImportLimits) throws -> JSONValue {
-        let bytes = try source.read(path, maxBytes: limits.maxFileBytes)
+    /// Streams one channel file: `take` gets each message as it is read (parsed strictly), and
+    /// the file's other members come back (with `messages` empty, or whole when the stream did not see it).
+    private static func stream(_ source: any ExportSource, _ path: String, limits: ImportLimits, _ take: (JSONValue) throws -> Void) throws -> JSONValue {
+        let name = "\(source.displayName): \(path)"
+        var index = 0
+        var failure: Error?
+        var reader = DiscordChannelStream(maxPiece: limits.maxLineBytes)
+        func message(_ bytes: [UInt8]) throws {
+            do {
+                try take(try JSONValue.parse(bytes, limits: limits))
+            } catch let e as JSONError {
+                throw LetheError(.badInput, "\(name): messages[\(index)] is not JSON (\(e))")
+            }
+            index += 1
+        }
         do {
-            let value = try JSONValue.parse(bytes, limits: limits)
-            guard value.objectValue != nil else { throw LetheError(.badInput, "\(source.displayName): \(path): not a JSON object") }
+            try source.stream(path, maxBytes: limits.maxTotalBytes) { try reader.feed($0, message) }
+            try reader.finish(message)
+        } catch let e as DiscordChannelStream.Failure {
+            switch e {
+            case .tooLong(let i) where i < 0:
+                failure = LetheError(.badInput, "\(name): its members other than messages are over \(limits.maxLineBytes) bytes",
+                                     hint: "no DiscordChatExporter file holds that much beside its messages; the file is damaged or hostile")
+            case .tooLong(let i):
+                failure = LetheError(.badInput, "\(name): messages[\(i)] is over \(limits.maxLineBytes) bytes",
+                                     hint: "no Discord message is that long; the file is damaged or hostile (the limit is ImportLimits.maxLineBytes)")
+            case .emptyElement(let i):
+                failure = LetheError(.badInput, "\(name): not JSON (an empty element at messages[\(i)])")
+            }
+        }
+        if let failure { throw failure }
+        do {
+            let value = try JSONValue.parse(reader.rest, limits: limits)
+            guard value.objectValue != nil else { throw LetheError(.badInput, "\(name): not a JSON object") }
             return value
         } catch let e as JSONError {
-            throw LetheError(.badInput, "\(source.displayName): \(path): not JSON (\(e))")
+            throw LetheError(.badInput, "\(name): not JSON (\(e))")
         }
+    }
+
+    /// Sets a message aside (sealed in 4 MiB runs, one record per channel file).
+    private func hold(_ json: [UInt8], of path: String) throws {
+        pending.append((path, json))
+        pendingBytes += json.count
+        if pendingBytes >= Self.pendingLimit { try seal() }
+    }
+
+    private func seal() throws {
+        var order: [String] = []
+        var grouped: [String: [UInt8]] = [:]
+        for (path, json) in pending {
+            if grouped[path] == nil { order.append(path) }
+            grouped[path, default: []] += withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init) + json
+        }
+        for path in order { records[path, default: []].append(try spill.append(grouped[path]!)) }
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
+
+    /// One channel file's messages, in file order, as they were set aside.
+    private func held(_ path: String) throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        for record in records[path] ?? [] {
+            let bytes = try spill.read(record)
+            var at = 0
+            while at + 4 <= bytes.count {
+                let n = Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+                out.append(try JSONValue.parse(bytes[(at + 4)..<(at + 4 + n)], limits: limits))
+                at += 4 + n
+            }
+        }
+        return out
     }
 
     /// A message's ts: its `timestamp` (UTC) to the millisecond, then three digits from its id.
@@ -246,7 +325,7 @@ final class DiscordSource: ExportSource, @unchecked Sendable {
     func messages(of id: String) throws -> [CivilDate: [[UInt8]]] {
         var all: [(SlackTimestamp, JSONValue)] = []
         for path in parts[id] ?? [] {
-            for m in try Self.parse(files, path, limits: limits)["messages"]?.arrayValue ?? [] {
+            for m in try held(path) {
                 if let ts = Self.timestamp(of: m) { all.append((ts, m)) }
             }
         }
