@@ -52,6 +52,12 @@ import Testing
         let edited = try hits("deleted", a)
         #expect(edited.count == 1 && edited.allSatisfy { $0.channel == "DefleMask/#general-chiptune" && $0.user == "Deleted User" }, "\(edited)")
         #expect(try hits("\"random link\"", a).map { "\($0.channel) \($0.user ?? "")" } == ["zulip-discord server/#general hamlet"])
+        // A guild name with a space is written quoted after in: (either the whole value or the guild).
+        for scope in ["in:\"zulip-discord server/#general\"", "in:\"zulip-discord server\"/#general"] {
+            let scoped = try hits("random \(scope)", a)
+            #expect(!scoped.isEmpty && Set(scoped.map(\.channel)) == ["zulip-discord server/#general"], "\(scope): \(scoped)")
+        }
+        #expect(try hits("random in:\"zulip-discord server/#random\"", a).isEmpty)
         let dm = try hits("blah", a)
         #expect(dm.map(\.kind) == ["dm"] && dm.first?.channel.contains("@mlomb") == true, "\(dm)")
         #expect(try hits("nickname is:thread", a).isEmpty)

@@ -30,6 +30,15 @@ import Testing
         #expect(q.required.isEmpty)
     }
 
+    @Test func quotedModifierValuesMayHoldSpaces() throws {
+        let q = try QueryParser.parse(#"in:"Riso Club/#general" IN:"Riso Club"/general from:"Ana Lima" in:“Zine Room/#events” riso"#)
+        #expect(q.channels == [.inWorkspace(workspace: "Riso Club", channel: "general"), .inWorkspace(workspace: "Zine Room", channel: "events")])
+        #expect(q.fromUsers == ["Ana Lima"])
+        #expect(q.required.map(\.terms) == [["riso"]])
+        // A quote inside a plain word is still part of the word; a phrase is still a phrase.
+        #expect(try QueryParser.parse(#"say"hi "in:x y""#).required.map(\.terms) == [["say", "hi"], ["in", "x", "y"]])
+    }
+
     @Test func datesResolveToHalfOpenUTCRanges() throws {
         #expect(try QueryParser.parse("before:2024-03-01").timeRange == Int64.min..<day("2024-03-01"))
         #expect(try QueryParser.parse("after:2024-03-01").timeRange == day("2024-03-02")..<Int64.max)
@@ -84,6 +93,7 @@ import Testing
         ("   ", 1, "nothing to search for"),
         ("  !!! ...", 3, "nothing to search for"),
         ("東京 is:x", 4, "is:x is not supported"),
+        (#"riso in:"Riso Club"#, 9, "unterminated quote"),
     ])
     func syntaxErrorsPointAtTheirColumn(query: String, column: Int, reason: String) {
         do {

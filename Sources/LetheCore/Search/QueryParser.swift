@@ -7,7 +7,9 @@
 /// - `from:@name`, `from:name`, `from:U123`, `from:<@U123>` — the author;
 /// - `in:#channel`, `in:channel`, `in:C123`, `in:<#C123|name>` — a conversation;
 ///   `in:@name`, `in:<@U123>` — the 1:1 DM with that user;
-///   `in:workspace/#channel` — a conversation of that Enterprise Grid workspace;
+///   `in:workspace/#channel` — a conversation of that Enterprise Grid workspace
+///   (or Mattermost team, Discord guild); a modifier's value may be quoted where
+///   it holds spaces: `in:"Riso Club/#general"`, `from:"Ana Lima"`;
 /// - `before:YYYY-MM-DD` (strictly before that UTC day), `after:YYYY-MM-DD`
 ///   (strictly after it), `on:YYYY-MM-DD`, `during:YYYY`, `during:YYYY-MM`,
 ///   `during:YYYY-MM-DD`; several date modifiers intersect;
@@ -112,9 +114,26 @@ public enum QueryParser {
                 i = close + 1
                 continue
             }
-            let start = i
-            while i < chars.count, !chars[i].isWhitespace { i += 1 }
-            items.append(Item(text: String(chars[start..<i]), column: column, negated: negated, quoted: false))
+            // A word; after a modifier's colon, a quoted stretch may hold spaces
+            // (`in:"Riso Club/#general"`, `in:"Riso Club"/#general`), and the quotes are dropped.
+            var text: [Character] = []
+            while i < chars.count, !chars[i].isWhitespace {
+                if isOpeningQuote(chars[i]), modifier(String(text)) != nil {
+                    let open = i
+                    var close = i + 1
+                    while close < chars.count, !isClosingQuote(chars[close]) { close += 1 }
+                    guard close < chars.count else {
+                        throw error(open + 1, "unterminated quote",
+                                    hint: "close the quoted value with \" or remove the quote")
+                    }
+                    text.append(contentsOf: chars[(open + 1)..<close])
+                    i = close + 1
+                    continue
+                }
+                text.append(chars[i])
+                i += 1
+            }
+            items.append(Item(text: String(text), column: column, negated: negated, quoted: false))
         }
         return items
     }

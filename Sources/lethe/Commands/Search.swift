@@ -9,7 +9,8 @@ struct Search: ParsableCommand {
         discussion: """
             Words must all match, as whole words, ignoring case and accents; a trailing * matches a prefix. "exact phrase", -word and -"phrase" exclude. Modifiers, as in Slack:
               from:@alice  from:U123      in:#channel  in:@bob (the DM with bob)
-              in:acme-eng/#general (a channel of an Enterprise Grid workspace)
+              in:acme-eng/#general (a channel of one Grid workspace, team or guild)
+              in:"Zine Club/#general"  from:"Ana Lima" (quote a value that holds spaces)
               before:2024-04-01  after:2024-03-01  on:2024-03-05  during:2024-03 (or 2024)
               is:thread  has:file  has:reaction
             Results are newest first (--sort relevance ranks by matched words). On a terminal, matches are highlighted; --json prints one object per result line.
