@@ -4,13 +4,16 @@ import Foundation
 /// indexes, compresses and seals on the first: the two halves of an import cost
 /// about the same, and the machines this runs on have two cores.
 ///
-/// Files come out in the order given. At most `depth` parsed files wait in memory,
-/// so memory stays bounded whatever the export's size.
+/// Files come out in the order of the conversations given, each conversation's by date.
+/// At most `depth` parsed files wait in memory, and the list of day files is taken one
+/// conversation at a time (`SlackExport.dayFiles(of:)`), never copied whole: memory
+/// stays bounded whatever the export's size.
 final class DayFilePrefetcher: @unchecked Sendable {
     typealias Parsed = (messages: [RawMessage], skipped: [ImportWarning])
 
     private let export: SlackExport
-    private let days: [DayFile]
+    private let conversations: [Conversation]
+    private let count: Int
     private let lock = NSLock()
     private var results: [Int: Result<Parsed, Error>] = [:]
     private let ready = DispatchSemaphore(value: 0)
@@ -20,9 +23,11 @@ final class DayFilePrefetcher: @unchecked Sendable {
     /// Signalled when the reader thread has returned.
     private let finished = DispatchSemaphore(value: 0)
 
-    init(export: SlackExport, days: [DayFile], depth: Int = 8) {
+    /// `count` is the number of day files the conversations have (`SlackExport.dayFileCount`).
+    init(export: SlackExport, conversations: [Conversation], count: Int, depth: Int = 8) {
         self.export = export
-        self.days = days
+        self.conversations = conversations
+        self.count = count
         self.slots = DispatchSemaphore(value: depth)
         let thread = Thread { [self] in produce() }
         thread.name = "lethe-reader"
@@ -31,24 +36,29 @@ final class DayFilePrefetcher: @unchecked Sendable {
 
     private func produce() {
         defer { finished.signal() }
-        for (i, day) in days.enumerated() {
-            slots.wait()
-            lock.lock()
-            let stop = cancelled
-            lock.unlock()
-            if stop { return }
-            let r = Result { try export.readMessages(day) }
-            lock.lock()
-            results[i] = r
-            lock.unlock()
-            ready.signal()
-            if case .failure = r { return }
+        var i = 0
+        for conversation in conversations {
+            for day in export.dayFiles(of: conversation) {
+                guard i < count else { return }
+                slots.wait()
+                lock.lock()
+                let stop = cancelled
+                lock.unlock()
+                if stop { return }
+                let r = Result { try export.readMessages(day) }
+                lock.lock()
+                results[i] = r
+                lock.unlock()
+                i += 1
+                ready.signal()
+                if case .failure = r { return }
+            }
         }
     }
 
     /// The next day file's messages, in order; nil after the last.
     func nextFile() throws -> Parsed? {
-        guard next < days.count else { return nil }
+        guard next < count else { return nil }
         ready.wait()
         lock.lock()
         let r = results.removeValue(forKey: next)

@@ -303,15 +303,16 @@ public final class SlackExport: @unchecked Sendable {
     /// the first of its folders that exists in each part (a channel shared between Grid
     /// workspaces has a folder in each, holding the same messages or not).
     public func dayFiles(of conversation: Conversation) -> [DayFile] {
-        var out: [DayFile] = []
+        var found: [[DayFile]] = []
         var parts = Set<String>()
         for folder in sourceFolders[conversation.id] ?? [conversation.folder] {
             let part = folder.hasPrefix("teams/") ? String(folder.split(separator: "/").prefix(2).joined(separator: "/")) : ""
             guard !parts.contains(part), let days = dayFilesByFolder[folder] else { continue }
             parts.insert(part)
-            out += days
+            found.append(days)
         }
-        return parts.count > 1 ? out.sorted { $0.date < $1.date } : out
+        // One folder (nearly always): its list itself, shared, not a copy.
+        return found.count > 1 ? found.joined().sorted { $0.date < $1.date } : found.first ?? []
     }
 
     /// Every message of one day file, plus the elements skipped (with why).
