@@ -31,7 +31,8 @@ final class ZipReader: @unchecked Sendable {
         init(_ d: String) { description = d }
     }
 
-    let entries: [Entry]
+    /// The central directory's entries, until `releaseListing()`.
+    private(set) var entries: [Entry]
     private let fd: Int32
     private let fileSize: UInt64
 
@@ -54,6 +55,10 @@ final class ZipReader: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Frees the listing (names and all) once the caller has taken what it keeps: at
+    /// 300,000 entries it is ~37 MB. Reading needs only the entry the caller holds.
+    func releaseListing() { entries = [] }
 
     // MARK: - Reading an entry
 

@@ -45,11 +45,15 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
                 } else if byPath[path] != nil {
                     warnings.append(ImportWarning(file: path, reason: "duplicate entry name, the first one is used"))
                 } else {
-                    byPath[path] = entry
+                    // The name is kept once, as `path`; the entry keeps where its bytes are.
+                    var located = entry
+                    located.nameBytes = []
+                    byPath[path] = located
                     entries.append(path)
                 }
             }
         }
+        zip.releaseListing()
         self.entries = entries
         self.byPath = byPath
         self.listingWarnings = warnings
