@@ -21,7 +21,7 @@ struct Init: ParsableCommand {
     var passphraseFile: String?
     @Option(name: .long, help: "Time bucket: the unit retention shreds.")
     var bucket: BucketScheme = .day
-    @Option(name: .long, help: "Argon2id cost for the passphrase.")
+    @Option(name: .long, help: "Argon2id cost of the passphrase: interactive (64 MiB of memory at each unlock), moderate (256 MiB) or sensitive (1 GiB). A key file costs none.")
     var kdf: KDFProfile = .moderate
     @Flag(name: .long, help: "Accept a passphrase under 8 characters (with a warning).")
     var allowWeakPassphrase = false

@@ -96,7 +96,7 @@ struct Key: ParsableCommand {
     struct NewSecret: ParsableArguments {
         @Option(name: .long, help: ArgumentHelp("Read the new passphrase from this file. Else $LETHE_NEW_PASSPHRASE, else a prompt.", valueName: "file"))
         var newPassphraseFile: String?
-        @Option(name: .long, help: "Argon2id cost of the new passphrase.")
+        @Option(name: .long, help: "Argon2id cost of the new passphrase: interactive (64 MiB of memory at each unlock), moderate (256 MiB) or sensitive (1 GiB). A key file costs none.")
         var kdf: KDFProfile = .moderate
         @Flag(name: .long, help: "Accept a new passphrase under 8 characters (with a warning).")
         var allowWeakPassphrase = false

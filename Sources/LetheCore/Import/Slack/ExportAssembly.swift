@@ -250,6 +250,7 @@ struct ExportAssembly {
     /// Indexes the day files `<base><folder>/<YYYY-MM-DD>.json`; returns the part's folders of day files.
     private mutating func indexDays(base: String) -> Set<String> {
         var partFolders = Set<String>()
+        var folderPath = ""  // the last folder's path, one string for all its days
         for path in relative where path.hasPrefix(base) {
             let parts = path.dropFirst(base.count).split(separator: "/")
             guard parts.count == 2, parts[1].hasSuffix(".json") else { continue }
@@ -263,7 +264,9 @@ struct ExportAssembly {
                 continue
             }
             partFolders.insert(String(parts[0]))
-            days[base + parts[0], default: []].append(DayFile(path: path, date: date))
+            if folderPath != base + parts[0] { folderPath = base + parts[0] }
+            let day = path == "\(folderPath)/\(date).json" ? DayFile(folder: folderPath, date: date) : DayFile(path: path, date: date)
+            days[folderPath, default: []].append(day)
         }
         for folder in partFolders { days[base + folder]?.sort { $0.date < $1.date } }
         return partFolders
