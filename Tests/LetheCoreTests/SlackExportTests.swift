@@ -137,6 +137,29 @@ func standardFiles(prefix: String = "") -> [(String, [UInt8])] {
         #expect(export.warnings.map(\.description).contains("My Export/general/2024-05-01.json: duplicate entry name, the first one is used"))
     }
 
+    @Test func zipIndexFindsEveryPathByItsBytesAndKeepsTheOrderFound() {
+        // Prefixes of one another, non-ASCII (UTF-8 bytes sort apart from scalars), an empty
+        // folder name's neighbours: each found by its own bytes only.
+        let paths = ["general/2024-05-02.json", "general/2024-05-01.json", "general", "gen", "généra/x.json",
+                     "general/2024-05-01.jsonx", "Z/1.json", "日本/2024-01-01.json", "a"]
+        var index = ZipIndex()
+        for (i, p) in paths.enumerated() {
+            index.append(p, ZipReader.Entry(nameBytes: Array(p.utf8), method: 0, crc32: UInt32(i), compressedSize: 0,
+                                            uncompressedSize: UInt64(i), localHeaderOffset: UInt64(i * 100),
+                                            isSymlink: false, isDirectory: false))
+        }
+        index.finish()
+        #expect(index.paths == paths)
+        for (i, p) in paths.enumerated() {
+            let e = index.entry(p)
+            #expect(e?.localHeaderOffset == UInt64(i * 100) && e?.nameBytes.isEmpty == true, "\(p)")
+        }
+        for missing in ["", "genera", "general/", "general/2024-05-01.jso", "z/1.json", "日本", "b", "généra/x.jsonx"] {
+            #expect(index.entry(missing) == nil, "\(missing)")
+        }
+        #expect(ZipIndex().entry("a") == nil)
+    }
+
     @Test func folderSourceSkipsSymlinks() throws {
         let builder = try ExportBuilder()
         defer { builder.cleanup() }

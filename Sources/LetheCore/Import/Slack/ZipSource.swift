@@ -10,11 +10,14 @@ import Foundation
 /// ratio limits, so a lying header cannot slip a zip bomb past them.
 public final class ZipSource: ExportSource, @unchecked Sendable {
     public let displayName: String
-    public let entries: [String]
     public let listingWarnings: [ImportWarning]
     private let zip: ZipReader
-    private let byPath: [String: ZipReader.Entry]
+    private let index: ZipIndex
     private let budget: ReadBudget
+
+    /// Made from the index at each call (the importer lists entries only while it opens the
+    /// export), so the names are not held twice, as strings, for the whole import.
+    public var entries: [String] { index.paths }
 
     /// Uncompressed size above which the compression ratio is checked.
     static let ratioThreshold = 1 << 20
@@ -27,8 +30,8 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         } catch {
             throw LetheError(.badInput, "\(url.lastPathComponent): not a readable zip archive (\(error))")
         }
-        var entries: [String] = []
-        var byPath: [String: ZipReader.Entry] = [:]
+        var index = ZipIndex()
+        var seen = Set<String>()
         var warnings: [ImportWarning] = []
         for entry in zip.entries {
             let name = ZipSource.decodeName(entry)
@@ -42,20 +45,16 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
                     warnings.append(ImportWarning(file: path, reason: "symbolic link entry, skipped"))
                 } else if entry.isDirectory {
                     continue
-                } else if byPath[path] != nil {
+                } else if !seen.insert(path).inserted {
                     warnings.append(ImportWarning(file: path, reason: "duplicate entry name, the first one is used"))
                 } else {
-                    // The name is kept once, as `path`; the entry keeps where its bytes are.
-                    var located = entry
-                    located.nameBytes = []
-                    byPath[path] = located
-                    entries.append(path)
+                    index.append(path, entry)
                 }
             }
         }
         zip.releaseListing()
-        self.entries = entries
-        self.byPath = byPath
+        index.finish()
+        self.index = index
         self.listingWarnings = warnings
     }
 
@@ -73,7 +72,7 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
     public func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
         var bytes: [UInt8] = []
         // The header may lie: reserve at most 64 MiB up front, grow as bytes really arrive.
-        if let entry = byPath[path] { bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(maxBytes, budget.limits.maxFileBytes, 64 << 20))))) }
+        if let entry = index.entry(path) { bytes.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(maxBytes, budget.limits.maxFileBytes, 64 << 20))))) }
         try inflate(path, cap: Int64(min(maxBytes, budget.limits.maxFileBytes))) { bytes.append(contentsOf: $0) }
         return bytes
     }
@@ -82,12 +81,12 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         try inflate(path, cap: maxBytes, consumer)
     }
 
-    public func statedSize(_ path: String) -> Int64? { byPath[path].map { Int64(clamping: $0.uncompressedSize) } }
+    public func statedSize(_ path: String) -> Int64? { index.entry(path).map { Int64(clamping: $0.uncompressedSize) } }
 
     /// Inflates an entry, judging the declared sizes before anything is inflated, then the
     /// bytes as they really arrive (size cap, compression ratio, the export's total).
     private func inflate(_ path: String, cap: Int64, _ consumer: ([UInt8]) throws -> Void) throws {
-        guard let entry = byPath[path] else { throw LetheError(.badInput, "\(displayName): \(path): no such entry") }
+        guard let entry = index.entry(path) else { throw LetheError(.badInput, "\(displayName): \(path): no such entry") }
         let maxRatio = budget.limits.maxCompressionRatio
         let compressed = max(entry.compressedSize, 1)
         let name = displayName
@@ -109,6 +108,81 @@ public final class ZipSource: ExportSource, @unchecked Sendable {
         } catch {
             throw LetheError(.badInput, "\(displayName): \(path): \(error)")
         }
+    }
+}
+
+/// A zip's kept entries: their paths back to back in one buffer, in the order found, with
+/// where each entry's bytes are, and an order by name for lookup (binary search on the
+/// UTF-8 bytes). About 110 bytes an entry with its name, where a `[String: Entry]`
+/// dictionary and an array of the paths took ~230: at 300,000 day files, ~35 MB held
+/// for the whole import.
+struct ZipIndex {
+    private struct Slot {
+        var start: Int
+        var count: Int32
+        var entry: ZipReader.Entry
+    }
+
+    private var names: [UInt8] = []
+    private var slots: [Slot] = []
+    private var byName: [Int32] = []
+
+    /// Adds an entry (paths must be distinct); its name bytes are not kept.
+    mutating func append(_ path: String, _ entry: ZipReader.Entry) {
+        var located = entry
+        located.nameBytes = []
+        let start = names.count
+        names.append(contentsOf: path.utf8)
+        slots.append(Slot(start: start, count: Int32(names.count - start), entry: located))
+    }
+
+    /// Sorts the lookup order; call once, after the last `append`.
+    mutating func finish() {
+        names.withUnsafeBufferPointer { buffer in
+            let slots = self.slots
+            byName = Array(0..<Int32(slots.count)).sorted {
+                Self.compare(buffer, slots[Int($0)], buffer, slots[Int($1)].start, Int(slots[Int($1)].count)) < 0
+            }
+        }
+        // Drop what growing left spare (up to half of each).
+        names = names.withUnsafeBufferPointer { Array($0) }
+        slots = slots.withUnsafeBufferPointer { Array($0) }
+    }
+
+    /// Every path, in the order found.
+    var paths: [String] {
+        names.withUnsafeBufferPointer { buffer in
+            slots.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0.start..<($0.start + Int($0.count))]), as: UTF8.self) }
+        }
+    }
+
+    func entry(_ path: String) -> ZipReader.Entry? {
+        var key = path
+        return key.withUTF8 { k in
+            names.withUnsafeBufferPointer { buffer in
+                var lo = 0, hi = byName.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    let slot = slots[Int(byName[mid])]
+                    let c = Self.compare(buffer, slot, k, 0, k.count)
+                    if c == 0 { return slot.entry }
+                    if c < 0 { lo = mid + 1 } else { hi = mid }
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The slot's name against `count` bytes of `other` from `start`: <0, 0, >0, by bytes.
+    private static func compare(_ names: UnsafeBufferPointer<UInt8>, _ slot: Slot,
+                                _ other: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int {
+        let a = Int(slot.count)
+        let n = min(a, count)
+        if n > 0, let p = names.baseAddress, let q = other.baseAddress {
+            let c = memcmp(p + slot.start, q + start, n)
+            if c != 0 { return Int(c) }
+        }
+        return a - count
     }
 }
 
