@@ -158,6 +158,18 @@ func standardFiles(prefix: String = "") -> [(String, [UInt8])] {
             #expect(index.entry(missing) == nil, "\(missing)")
         }
         #expect(ZipIndex().entry("a") == nil)
+
+        // A name written decomposed (as macOS zips them) is found by its composed form, and back.
+        var accents = ZipIndex()
+        let decomposed = "Cafe\u{301}/2024-01-01.json", composed = "Caf\u{E9}/notes.txt"
+        for (i, p) in [decomposed, composed].enumerated() {
+            accents.append(p, ZipReader.Entry(nameBytes: [], method: 0, crc32: 0, compressedSize: 0, uncompressedSize: 0,
+                                              localHeaderOffset: UInt64(i + 1), isSymlink: false, isDirectory: false))
+        }
+        accents.finish()
+        #expect(accents.entry("Caf\u{E9}/2024-01-01.json")?.localHeaderOffset == 1)
+        #expect(accents.entry("Cafe\u{301}/notes.txt")?.localHeaderOffset == 2)
+        #expect(accents.entry("Cafe/notes.txt") == nil)
     }
 
     @Test func folderSourceSkipsSymlinks() throws {

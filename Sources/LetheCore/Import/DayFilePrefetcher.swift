@@ -23,7 +23,7 @@ final class DayFilePrefetcher: @unchecked Sendable {
     /// Signalled when the reader thread has returned.
     private let finished = DispatchSemaphore(value: 0)
 
-    /// `count` is the number of day files the conversations have (`SlackExport.dayFileCount`).
+    /// `count` is the number of day files the conversations have (`SlackExport.dayFiles(of:)`).
     init(export: SlackExport, conversations: [Conversation], count: Int, depth: Int = 8) {
         self.export = export
         self.conversations = conversations

@@ -156,7 +156,20 @@ struct ZipIndex {
         }
     }
 
+    /// The entry named `path`. Names are matched by their bytes, as a folder's are by the file
+    /// system; a path with accents is tried again composed and decomposed, because a message
+    /// may name a file in the other form than the zip's entry (macOS writes decomposed names).
     func entry(_ path: String) -> ZipReader.Entry? {
+        if let found = exactly(path) { return found }
+        guard path.utf8.contains(where: { $0 >= 0x80 }) else { return nil }
+        for form in [path.precomposedStringWithCanonicalMapping, path.decomposedStringWithCanonicalMapping]
+        where !form.utf8.elementsEqual(path.utf8) {
+            if let found = exactly(form) { return found }
+        }
+        return nil
+    }
+
+    private func exactly(_ path: String) -> ZipReader.Entry? {
         var key = path
         return key.withUTF8 { k in
             names.withUnsafeBufferPointer { buffer in
