@@ -126,8 +126,8 @@ demo: build
 	wc -l < "$(DEMO)/mm-export/import.jsonl" | sed 's/^/   lines written: /'; \
 	echo "== DiscordChatExporter's JSON (Tests/Fixtures/discord-sample: a server's channel), into the same archive"; \
 	"$$L" import --archive "$$M" --key-file "$(DEMO)/mm.key" Tests/Fixtures/discord-sample 2>/dev/null | sed -n '2,3p'; \
-	echo "== lethe search quince (a Discord reply), fluorescent (inside its downloaded attachment), and the export: import.jsonl for Mattermost, discord/ for Discord"; \
-	"$$L" search --archive "$$M" --key-file "$(DEMO)/mm.key" quince; \
+	echo "== lethe search 'quince in:\"zine-collective/#events\"' (a Discord reply; a quoted in: may hold a guild name with spaces), fluorescent (inside its downloaded attachment), and the export: import.jsonl for Mattermost, discord/ for Discord"; \
+	"$$L" search --archive "$$M" --key-file "$(DEMO)/mm.key" 'quince in:"zine-collective/#events"'; \
 	"$$L" search --archive "$$M" --key-file "$(DEMO)/mm.key" fluorescent | sed -n 2p; \
 	"$$L" export --archive "$$M" --key-file "$(DEMO)/mm.key" --out "$(DEMO)/mixed-export" >/dev/null; \
 	(cd "$(DEMO)/mixed-export" && find . -type f | sort | sed 's/^/   /'); \
