@@ -103,14 +103,8 @@ public enum QueryParser {
                 i += 1
             }
             if isOpeningQuote(chars[i]) {
-                let open = i
-                var close = i + 1
-                while close < chars.count, !isClosingQuote(chars[close]) { close += 1 }
-                guard close < chars.count else {
-                    throw error(open + 1, "unterminated quote",
-                                hint: "close the phrase with \" or remove the quote")
-                }
-                items.append(Item(text: String(chars[(open + 1)..<close]), column: column, negated: negated, quoted: true))
+                let close = try closingQuote(chars, opening: i, what: "the phrase")
+                items.append(Item(text: String(chars[(i + 1)..<close]), column: column, negated: negated, quoted: true))
                 i = close + 1
                 continue
             }
@@ -119,14 +113,8 @@ public enum QueryParser {
             var text: [Character] = []
             while i < chars.count, !chars[i].isWhitespace {
                 if isOpeningQuote(chars[i]), modifier(String(text)) != nil {
-                    let open = i
-                    var close = i + 1
-                    while close < chars.count, !isClosingQuote(chars[close]) { close += 1 }
-                    guard close < chars.count else {
-                        throw error(open + 1, "unterminated quote",
-                                    hint: "close the quoted value with \" or remove the quote")
-                    }
-                    text.append(contentsOf: chars[(open + 1)..<close])
+                    let close = try closingQuote(chars, opening: i, what: "the quoted value")
+                    text.append(contentsOf: chars[(i + 1)..<close])
                     i = close + 1
                     continue
                 }
@@ -136,6 +124,16 @@ public enum QueryParser {
             items.append(Item(text: String(text), column: column, negated: negated, quoted: false))
         }
         return items
+    }
+
+    /// The index of the quote closing the one at `opening`.
+    private static func closingQuote(_ chars: [Character], opening: Int, what: String) throws -> Int {
+        var close = opening + 1
+        while close < chars.count, !isClosingQuote(chars[close]) { close += 1 }
+        guard close < chars.count else {
+            throw error(opening + 1, "unterminated quote", hint: "close \(what) with \" or remove the quote")
+        }
+        return close
     }
 
     private static func isOpeningQuote(_ c: Character) -> Bool { c == "\"" || c == "\u{201C}" }
