@@ -20,6 +20,8 @@ final class DayFilePrefetcher: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private var cancelled = false
     private var next = 0
+    /// Slots the reader has taken and the importer not yet given back (under `lock`).
+    private var taken = 0
     /// Signalled when the reader thread has returned.
     private let finished = DispatchSemaphore(value: 0)
 
@@ -42,6 +44,7 @@ final class DayFilePrefetcher: @unchecked Sendable {
                 guard i < count else { return }
                 slots.wait()
                 lock.lock()
+                taken += 1
                 let stop = cancelled
                 lock.unlock()
                 if stop { return }
@@ -62,6 +65,7 @@ final class DayFilePrefetcher: @unchecked Sendable {
         ready.wait()
         lock.lock()
         let r = results.removeValue(forKey: next)
+        taken -= 1
         lock.unlock()
         next += 1
         slots.signal()
@@ -80,5 +84,14 @@ final class DayFilePrefetcher: @unchecked Sendable {
         slots.signal()
         finished.wait()
         finished.signal()  // a later cancel() returns at once
+        // Give back the slots of files read ahead and never taken: libdispatch kills the
+        // process (SIGILL) when a semaphore is freed below its starting value, which an
+        // import that fails with the reader ahead did.
+        lock.lock()
+        let owed = taken
+        taken = 0
+        results.removeAll()
+        lock.unlock()
+        for _ in 0..<max(owed, 0) { slots.signal() }
     }
 }
