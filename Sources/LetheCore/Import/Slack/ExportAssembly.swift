@@ -264,7 +264,8 @@ struct ExportAssembly {
                 continue
             }
             partFolders.insert(String(parts[0]))
-            if folderPath != base + parts[0] { folderPath = base + parts[0] }
+            let folder = base + parts[0]
+            if folder != folderPath { folderPath = folder }
             let day = path == "\(folderPath)/\(date).json" ? DayFile(folder: folderPath, date: date) : DayFile(path: path, date: date)
             days[folderPath, default: []].append(day)
         }
